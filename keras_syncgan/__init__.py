@@ -1,0 +1,5 @@
+"""keras_syncgan: cross-modal and conditional GANs (SyncGAN, CVAE-GAN) for Keras 3."""
+
+from keras_syncgan import data, networks
+from keras_syncgan.models import GANModel, SyncGAN
+from keras_syncgan.version import __version__

@@ -1,0 +1,2 @@
+from keras_syncgan.models.base import GANModel
+from keras_syncgan.models.syncgan import SyncGAN

@@ -1,0 +1,256 @@
+"""Shared GAN scaffolding: optimizers built in `compile()`, trackers, seeded noise, saving, and the
+per-backend mechanics of one network update. No algorithm lives here.
+
+A model subclass writes its algorithm once, in `keras.ops`, inside `gan_train_step(data)`, as a
+sequence of calls to `self.update(name, loss_fn)`: "compute this loss, take its gradients for the
+variables of the networks that optimizer `name` owns, apply that optimizer". How that happens is the
+backend's business:
+
+- TensorFlow: a `tf.GradientTape` per update; Keras wraps the step in `tf.function` (XLA with
+  `jit_compile=True`).
+- JAX: the whole step runs inside one `keras.StatelessScope` over the model's full state (weights,
+  every optimizer's variables, trackers, seed state, spectral-norm vectors...), and each update is a
+  `jax.value_and_grad` over the values of the trained variables. Keras' JAX trainer jits the step.
+"""
+
+import keras
+from keras import ops
+
+from keras_syncgan.utils import describe
+
+
+class _NetworkOptimizerMap:
+    """Maps each trainable variable to the optimizer of the network that owns it."""
+
+    def __init__(self, optimizers, owners):
+        self._optimizers = optimizers  # name -> optimizer, in update order
+        self._owner = {id(v): name for name, variables in owners.items() for v in variables}
+
+    def values(self):
+        return list(self._optimizers.values())
+
+    def __call__(self, variable):
+        return self._optimizers[self._owner[id(variable)]]
+
+
+class GANModel(keras.Model):
+    """Base class of the package's GANs.
+
+    Subclasses define:
+        - `optimizer_targets()`: `{optimizer name: [networks it trains]}`, in update order;
+        - `default_optimizers()`: `{optimizer name: keras optimizer}`;
+        - `gan_train_step(data)`: the algorithm, returning the logs dict;
+        - `tracker_names()`: the names of the logged losses/metrics.
+
+    Args:
+        latent_dim: size of the noise vector z.
+        seed: seed of the model's noise (a `keras.random.SeedGenerator`), so training is reproducible.
+    """
+
+    def __init__(self, latent_dim, seed=None, **kwargs):
+        super().__init__(**kwargs)
+        if not isinstance(latent_dim, int) or latent_dim < 1:
+            raise ValueError(f"`latent_dim` must be a positive int; received {describe(latent_dim)}.")
+        self.latent_dim = latent_dim
+        self.seed = seed
+        self.seed_generator = keras.random.SeedGenerator(seed)
+        self.trackers = {name: keras.metrics.Mean(name=name) for name in self.tracker_names()}
+        self.optimizers = None
+
+    # ----------------------------------------------------------------- subclass interface
+    def tracker_names(self):
+        raise NotImplementedError
+
+    def optimizer_targets(self):
+        raise NotImplementedError
+
+    def default_optimizers(self):
+        raise NotImplementedError
+
+    def gan_train_step(self, data):
+        raise NotImplementedError
+
+    # ----------------------------------------------------------------- compile and state
+    def compile(self, optimizers=None, **kwargs):
+        """Configures one optimizer per network group and builds them all now.
+
+        Args:
+            optimizers: dict `{name: optimizer}` overriding some or all of `default_optimizers()`;
+                names are those of `optimizer_targets()`.
+            **kwargs: `keras.Model.compile` options such as `jit_compile`, `steps_per_execution`,
+                `run_eagerly`. `optimizer`, `loss` and `metrics` are not used by GANs.
+        """
+        for key in ("optimizer", "loss", "metrics"):
+            if kwargs.get(key) is not None:
+                raise ValueError(f"`{key}` is not used by {type(self).__name__}.compile(); pass "
+                                 f"`optimizers={{name: optimizer}}` with names {list(self.optimizer_targets())}.")
+            kwargs.pop(key, None)
+        targets = self.optimizer_targets()
+        chosen = self.default_optimizers()
+        unknown = set(optimizers or {}) - set(targets)
+        if unknown:
+            raise ValueError(f"`optimizers` has unknown names {sorted(unknown)}; expected a subset of "
+                             f"{list(targets)}.")
+        chosen.update({name: keras.optimizers.get(opt) for name, opt in (optimizers or {}).items()})
+        self.optimizers = {name: chosen[name] for name in targets}
+        owners = {name: [v for net in nets for v in net.trainable_variables] for name, nets in targets.items()}
+        # One MultiOptimizer holds every optimizer, so that Keras saves, restores (BackupAndRestore)
+        # and, on JAX, threads all of their state; the updates call the inner optimizers one by one.
+        super().compile(optimizer=keras.optimizers.MultiOptimizer(_NetworkOptimizerMap(self.optimizers, owners)),
+                        **kwargs)
+        self.optimizer.build([v for variables in owners.values() for v in variables])
+        self._owned_variables = owners
+
+    def get_compile_config(self):
+        if self.optimizers is None:
+            return None
+        return {
+            "optimizers": {name: keras.saving.serialize_keras_object(opt) for name, opt in self.optimizers.items()},
+            "jit_compile": self.jit_compile,
+            "steps_per_execution": self.steps_per_execution,
+        }
+
+    def compile_from_config(self, config):
+        config = dict(config)
+        config["optimizers"] = {name: keras.saving.deserialize_keras_object(opt)
+                                for name, opt in config["optimizers"].items()}
+        self.compile(**config)
+
+    def get_config(self):
+        return {**super().get_config(), "latent_dim": self.latent_dim, "seed": self.seed}
+
+    @staticmethod
+    def serialize_networks(networks):
+        return {name: keras.saving.serialize_keras_object(net) for name, net in networks.items()}
+
+    @staticmethod
+    def deserialize_networks(configs):
+        return {name: keras.saving.deserialize_keras_object(cfg) for name, cfg in configs.items()}
+
+    @property
+    def metrics(self):
+        return list(self.trackers.values())
+
+    def log(self, **values):
+        """Updates the named trackers and returns the logs dict of every tracker."""
+        for name, value in values.items():
+            self.trackers[name].update_state(value)
+        return {name: tracker.result() for name, tracker in self.trackers.items()}
+
+    def noise(self, n):
+        """`n` latent codes z ~ N(0, I) from the model's seeded generator."""
+        return keras.random.normal((n, self.latent_dim), seed=self.seed_generator)
+
+    # ----------------------------------------------------------------- one update, per backend
+    def update(self, name, loss_fn):
+        """Minimises `loss_fn()` over the networks of optimizer `name`; returns `(loss, aux)`.
+
+        `loss_fn` takes no argument and returns `(scalar loss, aux)`; it calls the networks
+        normally (with `training=True`). Only the variables of optimizer `name` move.
+        """
+        if self.optimizers is None:
+            raise RuntimeError(f"{type(self).__name__} must be compiled before training: call "
+                               "`model.compile()` (optimizers default to the paper's).")
+        optimizer = self.optimizers[name]
+        variables = self._owned_variables[name]
+        if keras.backend.backend() == "jax":
+            return _jax_update(optimizer, variables, loss_fn)
+        return _tensorflow_update(optimizer, variables, loss_fn)
+
+    def train_step(self, *args):
+        if keras.backend.backend() == "jax":
+            state, data = args
+            return _jax_train_step(self, state, data)
+        return self.gan_train_step(args[0])
+
+
+def _tensorflow_update(optimizer, variables, loss_fn):
+    import tensorflow as tf
+
+    with tf.GradientTape() as tape:
+        loss, aux = loss_fn()
+        # Under tf.distribute each replica's gradients are summed: scale the mean loss per replica.
+        scaled = optimizer.scale_loss(loss / tf.distribute.get_strategy().num_replicas_in_sync)
+    grads = tape.gradient(scaled, variables)
+    optimizer.apply(grads, variables)
+    return loss, aux
+
+
+def _state_variables(model):
+    return (model.trainable_variables, model.non_trainable_variables,
+            model.optimizer.variables, model.metrics_variables)
+
+
+def _jax_train_step(model, state, data):
+    """Keras' JAX trainer API: `(state, data) -> (logs, state)`, with the whole step stateless."""
+    groups = _state_variables(model)
+    mapping = [(v, value) for variables, values in zip(groups, state) for v, value in zip(variables, values)]
+    with _StepScope(mapping) as scope:
+        logs = model.gan_train_step(data)
+    new_state = tuple([scope.get_current_value(v) for v in variables] for variables in groups)
+    return logs, new_state
+
+
+class _StepScope(keras.StatelessScope):
+    """The stateless scope of one JAX train step; it knows every variable of the step's state."""
+
+    def __init__(self, mapping):
+        super().__init__(state_mapping=mapping)
+        self.variables = [v for v, _ in mapping]
+
+
+def _jax_update(optimizer, variables, loss_fn):
+    import jax
+    from keras.src.backend.common.stateless_scope import get_stateless_scope
+
+    outer = get_stateless_scope()
+    if not isinstance(outer, _StepScope):
+        raise RuntimeError("On the JAX backend, `update()` runs inside `train_step` (called by `fit()`).")
+    trained = {id(v) for v in variables}
+    others = [(v, outer.get_current_value(v)) for v in outer.variables if id(v) not in trained]
+
+    def loss_of(values):
+        with keras.StatelessScope(state_mapping=others + list(zip(variables, values))) as inner:
+            loss, aux = loss_fn()
+        # Side effects of the forward pass (BatchNorm statistics, spectral-norm vectors, the
+        # seed state, trackers) leave the gradient function as outputs, never as leaked tracers.
+        updates = [inner.get_current_value(v) for v, _ in others]
+        written = [inner.get_current_value(v) for v in variables]
+        return optimizer.scale_loss(loss), (loss, aux, updates, written)
+
+    grads, (loss, aux, updates, written) = jax.grad(loss_of, has_aux=True)(
+        [outer.get_current_value(v) for v in variables])
+    for (v, _), value in zip(others, updates):
+        outer.add_update((v, value))
+    for v, value in zip(variables, written):  # e.g. spectral normalization writes W / sigma
+        outer.add_update((v, value))
+    optimizer.apply(grads, variables)
+    return loss, aux
+
+
+def check_batch(name, tensors, expected_shapes):
+    """Checks a dict of per-modality tensors against the networks' shapes (static, so it runs at trace)."""
+    if not isinstance(tensors, dict):
+        raise ValueError(f"`{name}` must be a dict keyed by modality {sorted(expected_shapes)}; "
+                         f"received {describe(tensors)}.")
+    if set(tensors) != set(expected_shapes):
+        raise ValueError(f"`{name}` must have exactly the modality keys {sorted(expected_shapes)}; "
+                         f"received keys {sorted(tensors)}.")
+    sizes = set()
+    for key, x in tensors.items():
+        shape = tuple(x.shape)
+        if shape[1:] != tuple(expected_shapes[key]):
+            raise ValueError(f"`{name}[{key!r}]` must have shape (batch, {', '.join(map(str, expected_shapes[key]))}) "
+                             f"to fit the networks; received shape {shape}.")
+        sizes.add(shape[0])
+    sizes.discard(None)
+    if len(sizes) > 1:
+        raise ValueError(f"All modalities of `{name}` must have the same batch size; received "
+                         f"{ {k: tuple(v.shape)[0] for k, v in tensors.items()} }.")
+
+
+def to_float_images(x):
+    """uint8 or float images -> float32; uint8 is scaled to [0, 1]."""
+    if x.dtype == "uint8":
+        return ops.cast(x, "float32") / 255.0
+    return ops.cast(x, "float32")

@@ -1,0 +1,200 @@
+import keras
+import numpy as np
+from keras import ops
+
+from keras_syncgan.losses import bce_with_logits, binary_accuracy
+from keras_syncgan.models.base import GANModel, check_batch, to_float_images
+from keras_syncgan.utils import describe
+
+
+@keras.saving.register_keras_serializable(package="keras_syncgan")
+class SyncGAN(GANModel):
+    """SyncGAN (Chen, Chen & Hu, ICME 2018): synchronized generators for N >= 2 modalities.
+
+    One generator and one discriminator per modality, all generators fed the *same* z, and a
+    synchronizer S that learns on real data whether a tuple of samples belongs together. Each training
+    step, in the authors' order:
+
+    1. every discriminator D_i on real samples vs G_i(z_i) (sigmoid cross-entropy);
+    2. S on real synchronous tuples (label 1) and asynchronous ones (label 0);
+    3. one joint generator step on sum_i BCE(D_i(G_i(z_i)), 1) + BCE(S(G(z)), target), where the
+       first half of the batch shares one z across modalities (target 1, synchronous) and the second
+       half draws an independent z per modality (target 0).
+
+    The training data is a dict (see `keras_syncgan.data.paired_dataset`):
+    `{"real": {modality: x}, "pairs": {modality: x}, "sync": labels}`. `real` feeds the adversarial
+    terms (unpaired data is fine); `pairs`/`sync` feed S, so in the semi-supervised setting only the
+    labelled fraction of the data needs pair labels.
+
+    Args:
+        generators: dict `{modality: keras.Model}` mapping z to samples in [0, 1].
+        discriminators: dict `{modality: keras.Model}` mapping samples to one logit.
+        synchronizer: `keras.Model` taking a dict `{modality: samples}` to one logit.
+        latent_dim: size of z (64 in the paper's code).
+        adversarial_weight, sync_weight: weights of the generators' loss terms (1 and 1 in the paper).
+        seed: seed of the model's noise.
+
+    Example:
+    >>> from keras_syncgan import networks
+    >>> shape = (8, 8, 1)
+    >>> model = SyncGAN(
+    ...     generators={m: networks.image_generator(shape, 16, filters=8, name=f"g_{m}") for m in "ab"},
+    ...     discriminators={m: networks.image_discriminator(shape, filters=8, name=f"d_{m}") for m in "ab"},
+    ...     synchronizer=networks.synchronizer({"a": shape, "b": shape}, filters=8, hidden=16),
+    ...     latent_dim=16, seed=0)
+    >>> model.compile()
+    >>> sorted(model.generate(3))
+    ['a', 'b']
+    """
+
+    def __init__(self, generators, discriminators, synchronizer, latent_dim=64, adversarial_weight=1.0,
+                 sync_weight=1.0, seed=None, **kwargs):
+        self.modalities = _check_modalities(generators, discriminators)
+        super().__init__(latent_dim=latent_dim, seed=seed, **kwargs)
+        self.generators = dict(generators)
+        self.discriminators = dict(discriminators)
+        self.synchronizer = synchronizer
+        self.adversarial_weight = float(adversarial_weight)
+        self.sync_weight = float(sync_weight)
+        self.sample_shapes = {}
+        for m in self.modalities:
+            if tuple(generators[m].input.shape)[1:] != (latent_dim,):
+                raise ValueError(f"`generators[{m!r}]` must take z of shape (batch, {latent_dim}) "
+                                 f"(`latent_dim`); its input has shape {tuple(generators[m].input.shape)}.")
+            self.sample_shapes[m] = tuple(generators[m].output.shape)[1:]
+            if tuple(discriminators[m].input.shape)[1:] != self.sample_shapes[m]:
+                raise ValueError(f"`discriminators[{m!r}]` must take the generator's samples of shape "
+                                 f"{self.sample_shapes[m]}; its input has shape {tuple(discriminators[m].input.shape)[1:]}.")
+        self.built = True
+
+    # ----------------------------------------------------------------- GANModel interface
+    def tracker_names(self):
+        return ([f"d_loss_{m}" for m in self.modalities]
+                + ["s_loss", "s_accuracy", "g_loss", "g_adversarial_loss", "g_sync_loss"])
+
+    def optimizer_targets(self):
+        return {**{f"discriminator_{m}": [self.discriminators[m]] for m in self.modalities},
+                "synchronizer": [self.synchronizer],
+                "generators": [self.generators[m] for m in self.modalities]}
+
+    def default_optimizers(self):
+        # The authors' (2021 code): Adam, beta1 0.5; D 1e-4, S 2e-4, G 2e-4.
+        adam = lambda lr, name: keras.optimizers.Adam(lr, beta_1=0.5, beta_2=0.999, epsilon=1e-8, name=name)
+        return {**{f"discriminator_{m}": adam(1e-4, f"discriminator_{m}_adam") for m in self.modalities},
+                "synchronizer": adam(2e-4, "synchronizer_adam"),
+                "generators": adam(2e-4, "generators_adam")}
+
+    # ----------------------------------------------------------------- the algorithm
+    def gan_train_step(self, data):
+        real, pairs, sync = self._unpack(data)
+        n = ops.shape(real[self.modalities[0]])[0]
+        z, sync_target = self.paired_latents(n)
+        fakes = {m: self.generators[m](z[m], training=True) for m in self.modalities}
+
+        # 1. Discriminators: real vs generated, one modality at a time.
+        d_losses = {}
+        for m in self.modalities:
+            d_losses[f"d_loss_{m}"], _ = self.update(f"discriminator_{m}", lambda m=m: (
+                bce_with_logits(self.discriminators[m](real[m], training=True), 1.0)
+                + bce_with_logits(self.discriminators[m](ops.stop_gradient(fakes[m]), training=True), 0.0), None))
+
+        # 2. Synchronizer: real synchronous (1) vs asynchronous (0) tuples.
+        def synchronizer_loss():
+            logits = self.synchronizer(pairs, training=True)
+            return bce_with_logits(logits, sync), logits
+
+        s_loss, s_logits = self.update("synchronizer", synchronizer_loss)
+
+        # 3. Generators, jointly: fool every D_i and make S agree that shared z means synchronous.
+        def generator_loss():
+            generated = {m: self.generators[m](z[m], training=True) for m in self.modalities}
+            adversarial = sum(bce_with_logits(self.discriminators[m](generated[m], training=True), 1.0)
+                              for m in self.modalities)
+            sync_loss = bce_with_logits(self.synchronizer(generated, training=True), sync_target)
+            return self.adversarial_weight * adversarial + self.sync_weight * sync_loss, (adversarial, sync_loss)
+
+        g_loss, (g_adversarial, g_sync) = self.update("generators", generator_loss)
+        return self.log(**d_losses, s_loss=s_loss, s_accuracy=binary_accuracy(s_logits, sync),
+                        g_loss=g_loss, g_adversarial_loss=g_adversarial, g_sync_loss=g_sync)
+
+    def paired_latents(self, n):
+        """Latents for n generated tuples: the first half share one z across modalities
+        (synchronous, target 1), the second half draw an independent z per modality (target 0)."""
+        half = n // 2
+        shared = self.noise(n)
+        z = {}
+        for m in self.modalities:
+            independent = self.noise(n)
+            z[m] = ops.concatenate([shared[:half], independent[half:]], axis=0)
+        target = ops.concatenate([ops.ones((half,)), ops.zeros((n - half,))], axis=0)
+        return z, target
+
+    # ----------------------------------------------------------------- inference
+    def call(self, z, training=False):
+        """Generates one sample per modality from the same z: `{modality: G_m(z)}`."""
+        return {m: self.generators[m](z, training=training) for m in self.modalities}
+
+    def generate(self, n=None, z=None, batch_size=256):
+        """Synchronized samples: `{modality: np.ndarray}` from one shared z per sample.
+
+        Args:
+            n: number of samples (z ~ N(0, I) from the model's seeded generator); or give `z`.
+            z: latent codes of shape `(n, latent_dim)`.
+        """
+        if (n is None) == (z is None):
+            raise ValueError(f"Pass exactly one of `n` and `z`; received n={n!r}, z={describe(z)}.")
+        if z is None:
+            if not isinstance(n, (int, np.integer)) or n < 1:
+                raise ValueError(f"`n` must be a positive int; received {n!r}.")
+            z = self.noise(int(n))
+        z = np.asarray(keras.ops.convert_to_numpy(z), dtype="float32")
+        if z.ndim != 2 or z.shape[1] != self.latent_dim:
+            raise ValueError(f"`z` must have shape (n, {self.latent_dim}) (latent_dim); received shape {z.shape}.")
+        outputs = {m: [] for m in self.modalities}
+        for start in range(0, len(z), batch_size):
+            batch = self(z[start:start + batch_size], training=False)
+            for m in self.modalities:
+                outputs[m].append(keras.ops.convert_to_numpy(batch[m]))
+        return {m: np.concatenate(v) for m, v in outputs.items()}
+
+    # ----------------------------------------------------------------- data checks
+    def _unpack(self, data):
+        if not isinstance(data, dict) or not {"real", "pairs", "sync"} <= set(data):
+            raise ValueError("SyncGAN trains on dicts {'real': {modality: x}, 'pairs': {modality: x}, "
+                             f"'sync': labels}} (see keras_syncgan.data.paired_dataset); received {describe(data)}.")
+        check_batch("real", data["real"], self.sample_shapes)
+        check_batch("pairs", data["pairs"], self.sample_shapes)
+        n_pairs = tuple(data["pairs"][self.modalities[0]].shape)[0]
+        n_labels = tuple(data["sync"].shape)[0] if len(data["sync"].shape) else 0
+        if n_pairs is not None and n_labels is not None and n_pairs != n_labels:
+            raise ValueError(f"`sync` must hold one label per pair: expected length {n_pairs}, "
+                             f"received shape {tuple(data['sync'].shape)}.")
+        real = {m: to_float_images(x) for m, x in data["real"].items()}
+        pairs = {m: to_float_images(x) for m, x in data["pairs"].items()}
+        return real, pairs, ops.cast(data["sync"], "float32")
+
+    # ----------------------------------------------------------------- serialization
+    def get_config(self):
+        return {**super().get_config(),
+                "generators": self.serialize_networks(self.generators),
+                "discriminators": self.serialize_networks(self.discriminators),
+                "synchronizer": keras.saving.serialize_keras_object(self.synchronizer),
+                "adversarial_weight": self.adversarial_weight,
+                "sync_weight": self.sync_weight}
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        config["generators"] = cls.deserialize_networks(config["generators"])
+        config["discriminators"] = cls.deserialize_networks(config["discriminators"])
+        config["synchronizer"] = keras.saving.deserialize_keras_object(config["synchronizer"])
+        return cls(**config)
+
+
+def _check_modalities(generators, discriminators):
+    if not isinstance(generators, dict) or len(generators) < 2:
+        raise ValueError(f"`generators` must be a dict of at least two modalities; received {describe(generators)}.")
+    if not isinstance(discriminators, dict) or set(discriminators) != set(generators):
+        raise ValueError(f"`discriminators` must be a dict with the generators' modalities {sorted(generators)}; "
+                         f"received {describe(discriminators)}.")
+    return list(generators)

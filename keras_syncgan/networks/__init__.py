@@ -1,0 +1,3 @@
+from keras_syncgan.networks.image_discriminator import image_discriminator
+from keras_syncgan.networks.image_generator import image_generator
+from keras_syncgan.networks.synchronizer import synchronizer

@@ -1,0 +1,42 @@
+import keras
+from keras import layers
+
+from keras_syncgan.networks.shapes import check_image_shape
+from keras_syncgan.utils import describe
+
+
+def synchronizer(input_shapes, filters=128, hidden=256, negative_slope=0.01, name="synchronizer"):
+    """The SyncGAN synchronizer: is this tuple of samples synchronous (one concept) or not?
+
+    One conv branch per modality (separate weights): Conv 5x5 (f, stride 2) -> Conv 3x3 (2f, stride 2)
+    -> Dense(hidden); the branch features are concatenated -> Dense(hidden) -> Dense(1) logit.
+    No normalization, as in the authors' code. Works for any number of modalities >= 2.
+
+    Args:
+        input_shapes: dict `{modality: (height, width, channels)}`.
+
+    Returns a functional `keras.Model` taking a dict `{modality: batch}` to `(batch, 1)` logits.
+
+    Example:
+    >>> s = synchronizer({"a": (8, 8, 1), "b": (16, 16, 1)}, filters=4, hidden=8)
+    >>> s({"a": keras.ops.zeros((3, 8, 8, 1)), "b": keras.ops.zeros((3, 16, 16, 1))}).shape
+    (3, 1)
+    """
+    if not isinstance(input_shapes, dict) or len(input_shapes) < 2:
+        raise ValueError(f"`input_shapes` must be a dict of at least two modalities; received {describe(input_shapes)}.")
+    inputs, features = {}, []
+    for modality, shape in input_shapes.items():
+        check_image_shape(f"input_shapes[{modality!r}]", shape, 2)
+        inputs[modality] = x_in = keras.Input(tuple(shape), name=modality)
+        x = layers.Conv2D(filters, 5, strides=2, padding="same", name=f"{modality}_conv_1")(x_in)
+        x = layers.LeakyReLU(negative_slope)(x)
+        x = layers.Conv2D(2 * filters, 3, strides=2, padding="same", name=f"{modality}_conv_2")(x)
+        x = layers.LeakyReLU(negative_slope)(x)
+        x = layers.Flatten()(x)
+        x = layers.Dense(hidden, name=f"{modality}_features")(x)
+        features.append(layers.LeakyReLU(negative_slope)(x))
+    x = layers.Concatenate()(features)
+    x = layers.Dense(hidden, name="joint")(x)
+    x = layers.LeakyReLU(negative_slope)(x)
+    out = layers.Dense(1, dtype="float32", name="logit")(x)
+    return keras.Model(inputs, out, name=name)
