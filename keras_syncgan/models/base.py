@@ -127,6 +127,18 @@ class GANModel(keras.Model):
     def deserialize_networks(configs):
         return {name: keras.saving.deserialize_keras_object(cfg) for name, cfg in configs.items()}
 
+    # Keras does not save a SeedGenerator's state; without it a reloaded model would draw other noise
+    # than the original and a resumed run would diverge from an uninterrupted one.
+    def save_own_variables(self, store):
+        super().save_own_variables(store)
+        store["seed_generator_state"] = keras.ops.convert_to_numpy(self.seed_generator.state)
+
+    def load_own_variables(self, store):
+        for i, variable in enumerate(self._trainable_variables + self._non_trainable_variables):
+            variable.assign(store[str(i)])
+        if "seed_generator_state" in store:
+            self.seed_generator.state.assign(store["seed_generator_state"])
+
     @property
     def metrics(self):
         return list(self.trackers.values())
@@ -161,7 +173,13 @@ class GANModel(keras.Model):
         if keras.backend.backend() == "jax":
             state, data = args
             return _jax_train_step(self, state, data)
-        return self.gan_train_step(args[0])
+        return self.gan_train_step(_features(args[0]))
+
+
+def _features(data):
+    # fit(dataset) passes the element itself; fit(x=arrays) and train_on_batch pass (x, y, weights).
+    x, _, _ = keras.utils.unpack_x_y_sample_weight(data)
+    return x
 
 
 def _tensorflow_update(optimizer, variables, loss_fn):
@@ -186,7 +204,7 @@ def _jax_train_step(model, state, data):
     groups = _state_variables(model)
     mapping = [(v, value) for variables, values in zip(groups, state) for v, value in zip(variables, values)]
     with _StepScope(mapping) as scope:
-        logs = model.gan_train_step(data)
+        logs = model.gan_train_step(_features(data))
     new_state = tuple([scope.get_current_value(v) for v in variables] for variables in groups)
     return logs, new_state
 

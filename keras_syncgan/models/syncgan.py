@@ -106,11 +106,13 @@ class SyncGAN(GANModel):
         s_loss, s_logits = self.update("synchronizer", synchronizer_loss)
 
         # 3. Generators, jointly: fool every D_i and make S agree that shared z means synchronous.
+        # D and S run in inference mode here so that their state (spectral-norm vectors and kernels)
+        # moves only in their own steps.
         def generator_loss():
             generated = {m: self.generators[m](z[m], training=True) for m in self.modalities}
-            adversarial = sum(bce_with_logits(self.discriminators[m](generated[m], training=True), 1.0)
+            adversarial = sum(bce_with_logits(self.discriminators[m](generated[m], training=False), 1.0)
                               for m in self.modalities)
-            sync_loss = bce_with_logits(self.synchronizer(generated, training=True), sync_target)
+            sync_loss = bce_with_logits(self.synchronizer(generated, training=False), sync_target)
             return self.adversarial_weight * adversarial + self.sync_weight * sync_loss, (adversarial, sync_loss)
 
         g_loss, (g_adversarial, g_sync) = self.update("generators", generator_loss)
@@ -156,6 +158,17 @@ class SyncGAN(GANModel):
             for m in self.modalities:
                 outputs[m].append(keras.ops.convert_to_numpy(batch[m]))
         return {m: np.concatenate(v) for m, v in outputs.items()}
+
+    def sync_probability(self, samples, batch_size=256):
+        """The synchronizer's P(synchronous) for tuples `{modality: x}` (uint8 or float in [0, 1])."""
+        check_batch("samples", samples, self.sample_shapes)
+        n = len(samples[self.modalities[0]])
+        probabilities = []
+        for start in range(0, n, batch_size):
+            batch = {m: to_float_images(keras.ops.convert_to_tensor(x[start:start + batch_size]))
+                     for m, x in samples.items()}
+            probabilities.append(keras.ops.convert_to_numpy(keras.ops.sigmoid(self.synchronizer(batch))))
+        return np.concatenate(probabilities)[:, 0]
 
     # ----------------------------------------------------------------- data checks
     def _unpack(self, data):

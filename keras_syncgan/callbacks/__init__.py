@@ -1,0 +1,1 @@
+from keras_syncgan.callbacks.sample_grid import SampleGrid

@@ -1,0 +1,74 @@
+"""Named, documented configurations: which data, which network sizes, which optimizers.
+
+Network widths:
+
+- `"authors"`: the SyncGAN authors' MNIST nets (generator Dense -> 7x7x512, ..., filters=128,
+  synchronizer hidden 256; 18.5 M parameters, ~0.9 TFLOP per iteration of 32 + 32 pairs). A GPU size.
+- `"cpu"`: the same architecture at filters=32 and hidden 128, ~1/16 of the FLOPs, for CPUs, the
+  demo, notebooks and tests.
+"""
+
+import dataclasses
+
+import numpy as np
+
+from keras_syncgan import networks
+from keras_syncgan.models.syncgan import SyncGAN
+
+WIDTHS = {"authors": {"filters": 128, "hidden": 256}, "cpu": {"filters": 32, "hidden": 128}}
+
+
+def build_syncgan(sample_shapes, latent_dim=64, width="cpu", seed=0, **model_kwargs):
+    """A SyncGAN with the authors' architecture for every modality, at a named width.
+
+    Args:
+        sample_shapes: dict `{modality: (height, width, channels)}`.
+        width: "authors" or "cpu" (see module docstring), or a dict `{"filters": f, "hidden": h}`.
+
+    Example:
+    >>> model = build_syncgan({"digit": (28, 28, 1), "fashion": (28, 28, 1)}, width="cpu")
+    >>> model.modalities
+    ['digit', 'fashion']
+    """
+    sizes = WIDTHS[width] if isinstance(width, str) else dict(width)
+    return SyncGAN(
+        generators={m: networks.image_generator(shape, latent_dim, filters=sizes["filters"], name=f"generator_{m}")
+                    for m, shape in sample_shapes.items()},
+        discriminators={m: networks.image_discriminator(shape, filters=sizes["filters"], name=f"discriminator_{m}")
+                        for m, shape in sample_shapes.items()},
+        synchronizer=networks.synchronizer(sample_shapes, filters=sizes["filters"], hidden=sizes["hidden"]),
+        latent_dim=latent_dim, seed=seed, **model_kwargs)
+
+
+@dataclasses.dataclass
+class PairedData:
+    """Train/test arrays per modality, paired by class label."""
+
+    x_train: dict
+    y_train: dict
+    x_test: dict
+    y_test: dict
+
+    @property
+    def sample_shapes(self):
+        return {m: x.shape[1:] + ((1,) if x.ndim == 3 else ()) for m, x in self.x_train.items()}
+
+
+def mnist_fashion_data():
+    """MNIST digit k paired with Fashion-MNIST class k (0 T-shirt/top ... 9 Ankle boot), as in the paper."""
+    from keras_syncgan.data import load_fashion_mnist, load_mnist
+
+    (xd, yd), (xd_test, yd_test) = load_mnist()
+    (xf, yf), (xf_test, yf_test) = load_fashion_mnist()
+    return PairedData({"digit": xd, "fashion": xf}, {"digit": yd, "fashion": yf},
+                      {"digit": xd_test, "fashion": xf_test}, {"digit": yd_test, "fashion": yf_test})
+
+
+def held_out_pairs(data, n=2000, seed=1):
+    """Synchronous/asynchronous real tuples from the test splits, for the synchronizer's accuracy."""
+    from keras_syncgan.data import PairSampler
+
+    batch = next(PairSampler(data.y_test, batch_size=n, seed=seed).batches(0))
+    pairs = {m: data.x_test[m][i] for m, i in batch["pairs"].items()}
+    pairs = {m: x[..., None] if x.ndim == 3 else x for m, x in pairs.items()}
+    return pairs, batch["sync"].astype(np.float32)

@@ -1,0 +1,93 @@
+import numpy as np
+import pytest
+
+from keras_syncgan.data import PairSampler, paired_dataset
+
+
+def _labels(n=600, classes=10, seed=0):
+    rng = np.random.default_rng(seed)
+    return {"a": rng.integers(0, classes, n), "b": rng.integers(0, classes, n + 137)}
+
+
+def test_sync_pairs_share_the_class_and_async_pairs_never_do():
+    labels = _labels()
+    sampler = PairSampler(labels, batch_size=64, seed=1)
+    for batch in sampler.batches(0):
+        ya, yb = labels["a"][batch["pairs"]["a"]], labels["b"][batch["pairs"]["b"]]
+        sync = batch["sync"] == 1
+        assert sync.sum() == 32 and (ya[sync] == yb[sync]).all()
+        assert (ya[~sync] != yb[~sync]).all()
+
+
+def test_real_batches_cover_each_modality_once_per_epoch_and_draws_are_seeded():
+    labels = _labels()
+    sampler = PairSampler(labels, batch_size=50, seed=3)
+    seen = np.concatenate([b["real"]["b"] for b in sampler.batches(0)])
+    assert len(np.unique(seen)) == len(seen) == sampler.steps_per_epoch * 50  # no repeats within an epoch
+    again = PairSampler(labels, batch_size=50, seed=3)
+    for first, second in zip(sampler.batches(1), again.batches(1)):
+        np.testing.assert_array_equal(first["pairs"]["a"], second["pairs"]["a"])
+    assert not np.array_equal(next(sampler.batches(0))["pairs"]["a"], next(sampler.batches(1))["pairs"]["a"])
+
+
+def test_semi_supervised_synchronizer_only_sees_the_labelled_subset():
+    labels = _labels(n=2000)
+    sampler = PairSampler(labels, batch_size=64, paired_fraction=0.1, seed=0)
+    for m in "ab":
+        labelled = sampler.labelled[m]
+        assert abs(len(labelled) / len(labels[m]) - 0.1) < 0.01
+        assert set(np.unique(labels[m][labelled])) == set(range(10))  # stratified: every class kept
+    used_pairs = {m: set() for m in "ab"}
+    used_real = {m: set() for m in "ab"}
+    for epoch in range(3):
+        for batch in sampler.batches(epoch):
+            for m in "ab":
+                used_pairs[m].update(batch["pairs"][m].tolist())
+                used_real[m].update(batch["real"][m].tolist())
+    for m in "ab":
+        assert used_pairs[m] <= set(sampler.labelled[m].tolist())
+        assert len(used_real[m]) > 0.9 * len(labels[m])  # the adversarial terms still use all data
+
+
+def test_pairing_by_index_pairs_rows():
+    n = 300
+    sampler = PairSampler({"a": np.zeros(n), "b": np.zeros(n)}, batch_size=32, pair_by="index", seed=0)
+    batch = next(sampler.batches(0))
+    sync = batch["sync"] == 1
+    np.testing.assert_array_equal(batch["pairs"]["a"][sync], batch["pairs"]["b"][sync])
+    assert (batch["pairs"]["a"][~sync] != batch["pairs"]["b"][~sync]).all()
+
+
+def test_paired_dataset_gathers_the_sampled_images(digits_pairs):
+    x, y, _, _ = digits_pairs
+    dataset, sampler = paired_dataset(x, y, batch_size=32, seed=0)
+    assert dataset.cardinality().numpy() == sampler.steps_per_epoch
+    batch = next(iter(dataset))
+    indices = next(PairSampler(y, 32, seed=0).batches(0))
+    np.testing.assert_array_equal(batch["pairs"]["digit"].numpy()[..., 0], x["digit"][indices["pairs"]["digit"]])
+    assert batch["real"]["rotated"].shape == (32, 8, 8, 1) and batch["real"]["rotated"].dtype == np.uint8
+
+
+@pytest.mark.parametrize("kwargs, argument", [
+    ({"batch_size": 1}, "batch_size"),
+    ({"paired_fraction": 0.0}, "paired_fraction"),
+    ({"paired_fraction": 1.5}, "paired_fraction"),
+    ({"pair_by": "speaker"}, "pair_by"),
+])
+def test_sampler_rejects_bad_arguments(kwargs, argument):
+    with pytest.raises(ValueError, match=argument):
+        PairSampler(_labels(), **kwargs)
+
+
+def test_paired_dataset_rejects_bad_input(digits_pairs):
+    x, y, _, _ = digits_pairs
+    with pytest.raises(ValueError, match=r"y\['digit'\].*expected length"):
+        paired_dataset(x, {"digit": y["digit"][:-1], "rotated": y["rotated"]})
+    with pytest.raises(ValueError, match="modalities of `x`"):
+        paired_dataset(x, {"digit": y["digit"]})
+    with pytest.raises(ValueError, match=r"x\['digit'\].*shape"):
+        paired_dataset({"digit": x["digit"][:, 0], "rotated": x["rotated"]}, y)
+    with pytest.raises(ValueError, match="NaN"):
+        paired_dataset({"digit": np.full(x["digit"].shape, np.nan), "rotated": x["rotated"]}, y)
+    with pytest.raises(ValueError, match="index"):
+        PairSampler({"a": np.zeros(10), "b": np.zeros(11)}, pair_by="index")

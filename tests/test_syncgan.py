@@ -1,0 +1,160 @@
+import keras
+import numpy as np
+import pytest
+
+from conftest import small_syncgan
+from keras_syncgan import SyncGAN
+from keras_syncgan.data import PairSampler, paired_dataset
+from keras_syncgan.data.pairing import with_channel_axis
+from keras_syncgan.testing import run_serialization_test
+
+
+def _batch(x, y, batch_size=32, seed=0):
+    """One training batch as numpy arrays (the same structure paired_dataset yields)."""
+    indices = next(PairSampler(y, batch_size, seed=seed).batches(0))
+    pick = lambda part: {m: with_channel_axis(x[m])[i] for m, i in indices[part].items()}
+    return {"real": pick("real"), "pairs": pick("pairs"), "sync": indices["sync"]}
+
+
+def _weights(network):
+    return [v.numpy().copy() for v in network.trainable_variables]
+
+
+OPTIMIZERS = ["discriminator_digit", "discriminator_rotated", "synchronizer", "generators"]
+
+
+@pytest.mark.parametrize("active", OPTIMIZERS)
+def test_each_update_changes_only_its_own_networks(digits_pairs, active):
+    x, y, _, _ = digits_pairs
+    # Spectral normalization rewrites D's kernel in training mode even at zero learning rate.
+    model = small_syncgan(spectral_norm=False)
+    model.compile(optimizers={name: keras.optimizers.Adam(1e-2 if name == active else 0.0) for name in OPTIMIZERS})
+    networks = {**{f"discriminator_{m}": [model.discriminators[m]] for m in model.modalities},
+                "synchronizer": [model.synchronizer], "generators": list(model.generators.values())}
+    before = {name: [_weights(net) for net in nets] for name, nets in networks.items()}
+    model.train_on_batch(_batch(x, y))
+    for name, nets in networks.items():
+        for net, old in zip(nets, before[name]):
+            changed = [not np.array_equal(a, b) for a, b in zip(old, _weights(net))]
+            assert all(changed) if name == active else not any(changed), f"{name} ({net.name}) with {active} active"
+
+
+def test_training_learns_synchronization_on_held_out_pairs(digits_pairs):
+    x, y, x_test, y_test = digits_pairs
+    keras.utils.set_random_seed(0)
+    model = small_syncgan()
+    # A faster synchronizer than the paper's 2e-4, so that seconds of training suffice.
+    model.compile(optimizers={"synchronizer": keras.optimizers.Adam(1e-3, beta_1=0.5)})
+    dataset, _ = paired_dataset(x, y, batch_size=64, seed=0)
+    history = model.fit(dataset, epochs=8, verbose=0)
+    for key, values in history.history.items():
+        assert np.isfinite(values).all(), key
+    held_out = next(PairSampler(y_test, batch_size=len(y_test["digit"]), seed=1).batches(0))
+    pairs = {m: x_test[m][i][..., None] for m, i in held_out["pairs"].items()}
+    accuracy = np.mean((model.sync_probability(pairs) > 0.5) == held_out["sync"])
+    assert accuracy > 0.8, f"held-out synchronizer accuracy {accuracy:.3f} (chance 0.5)"
+    # The generators learned to agree with S: shared z is judged more synchronous than independent z.
+    z = model.noise(256)
+    shared = model.generate(z=z)
+    independent = {"digit": shared["digit"], "rotated": model.generate(z=model.noise(256))["rotated"]}
+    assert model.sync_probability(shared).mean() > model.sync_probability(independent).mean() + 0.1
+
+
+def test_xla_compiled_step_runs_on_cpu(digits_pairs):
+    x, y, _, _ = digits_pairs
+    model = small_syncgan()
+    model.compile(jit_compile=True)
+    assert model.jit_compile is True
+    dataset, _ = paired_dataset(x, y, batch_size=32, seed=0)
+    history = model.fit(dataset.take(5), epochs=1, verbose=0)
+    assert all(np.isfinite(v).all() for v in history.history.values())
+
+
+def test_save_load_restores_every_network_and_optimizer_and_resumes_identically(digits_pairs, tmp_path):
+    x, y, _, _ = digits_pairs
+    model = small_syncgan()
+    model.compile()
+    for seed in range(3):
+        model.train_on_batch(_batch(x, y, seed=seed))
+    path = tmp_path / "syncgan.keras"
+    model.save(path)
+    restored = keras.models.load_model(path)
+    assert isinstance(restored, SyncGAN) and set(restored.optimizers) == set(OPTIMIZERS)
+    for name in OPTIMIZERS:
+        original, loaded = model.optimizers[name], restored.optimizers[name]
+        assert int(loaded.iterations.numpy()) == int(original.iterations.numpy()) == 3
+        for a, b in zip(original.variables, loaded.variables):
+            np.testing.assert_array_equal(a.numpy(), b.numpy())
+    batch = _batch(x, y, seed=7)
+    expected = model.train_on_batch(batch, return_dict=True)
+    actual = restored.train_on_batch(batch, return_dict=True)
+    for key in expected:
+        np.testing.assert_allclose(actual[key], expected[key], rtol=1e-5, atol=1e-6, err_msg=key)
+
+
+def test_config_and_keras_file_round_trip():
+    model = small_syncgan(sync_weight=2.5)
+    restored = run_serialization_test(model, np.random.default_rng(0).normal(size=(4, 16)).astype("float32"))
+    assert restored.sync_weight == 2.5 and restored.modalities == model.modalities
+
+
+def test_generate_shares_z_across_modalities():
+    model = small_syncgan(modalities=("a", "b", "c"))
+    model.compile()
+    z = np.random.default_rng(0).normal(size=(5, 16)).astype("float32")
+    samples = model.generate(z=z)
+    assert sorted(samples) == ["a", "b", "c"] and all(s.shape == (5, 8, 8, 1) for s in samples.values())
+    np.testing.assert_array_equal(model.generate(z=z)["b"], samples["b"])
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(model(z)["c"]), samples["c"], atol=1e-6)
+    assert model.generate(3)["a"].shape == (3, 8, 8, 1)
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"n": 3, "z": np.zeros((3, 16))}, "exactly one of"),
+    ({"n": 0}, "`n`"),
+    ({"z": np.zeros((3, 15))}, r"\(n, 16\)"),
+])
+def test_generate_rejects_bad_arguments(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        small_syncgan().generate(**kwargs)
+
+
+def _bad(batch, change):
+    batch = {"real": dict(batch["real"]), "pairs": dict(batch["pairs"]), "sync": batch["sync"]}
+    change(batch)
+    return batch
+
+
+@pytest.mark.parametrize("change, match", [
+    (lambda b: b["real"].pop("rotated"), r"modality keys \['digit', 'rotated'\]"),
+    (lambda b: b["pairs"].update(sound=b["pairs"]["digit"]), "modality keys"),
+    (lambda b: b["real"].update(digit=b["real"]["digit"][:-1]), "same batch size"),
+    (lambda b: b["pairs"].update(digit=np.zeros((32, 16, 16, 1), "uint8")), r"\(batch, 8, 8, 1\).*received shape \(32, 16, 16, 1\)"),
+    (lambda b: b.update(sync=b["sync"][:-2]), "one label per pair"),
+    (lambda b: b.pop("pairs"), "SyncGAN trains on dicts"),
+])
+def test_bad_training_batches_raise_clear_errors(digits_pairs, change, match):
+    x, y, _, _ = digits_pairs
+    model = small_syncgan()
+    model.compile()
+    with pytest.raises(ValueError, match=match):
+        model.train_on_batch(_bad(_batch(x, y), change))
+
+
+def test_constructor_and_compile_validate_their_arguments():
+    from keras_syncgan import networks
+    shape = (8, 8, 1)
+    g = lambda m: networks.image_generator(shape, 16, filters=4, name=f"g_{m}")
+    d = lambda m: networks.image_discriminator(shape, filters=4, name=f"d_{m}")
+    s = networks.synchronizer({"a": shape, "b": shape}, filters=4, hidden=8)
+    with pytest.raises(ValueError, match="at least two modalities"):
+        SyncGAN({"a": g("a")}, {"a": d("a")}, s, latent_dim=16)
+    with pytest.raises(ValueError, match="`discriminators`"):
+        SyncGAN({"a": g("a"), "b": g("b")}, {"a": d("a")}, s, latent_dim=16)
+    with pytest.raises(ValueError, match="latent_dim"):
+        SyncGAN({"a": g("a"), "b": g("b")}, {"a": d("a"), "b": d("b")}, s, latent_dim=8)
+    model = SyncGAN({"a": g("a"), "b": g("b")}, {"a": d("a"), "b": d("b")}, s, latent_dim=16)
+    with pytest.raises(ValueError, match=r"unknown names \['dsicriminator_a'\]"):
+        model.compile(optimizers={"dsicriminator_a": "adam"})
+    with pytest.raises(ValueError, match="`loss` is not used"):
+        model.compile(loss="mse")
