@@ -50,3 +50,31 @@ def test_one_algorithm_gives_the_same_losses_on_tensorflow_and_jax(tmp_path, spe
             assert np.isfinite(jax_logs[key])
             np.testing.assert_allclose(jax_logs[key], tf_logs[key], rtol=rtol, atol=rtol / 10,
                                        err_msg=f"step {step} {key}")
+
+
+def test_a_keras_file_saved_on_tensorflow_loads_on_jax_with_optimizer_state(tmp_path, digits_pairs):
+    import keras
+
+    from keras_syncgan.data import PairSampler
+
+    x, y, _, _ = digits_pairs
+    model = small_syncgan()
+    model.compile()
+    for indices in list(PairSampler(y, 32, seed=0).batches(0))[:2]:
+        model.train_on_batch({"real": {m: x[m][i][..., None] for m, i in indices["real"].items()},
+                              "pairs": {m: x[m][i][..., None] for m, i in indices["pairs"].items()},
+                              "sync": indices["sync"]})
+    path = tmp_path / "tf.keras"
+    model.save(path)
+    z = np.random.default_rng(0).normal(size=(4, 16)).astype("float32")
+    np.save(tmp_path / "z.npy", z)
+    expected = model.generate(z=z)
+    code = (f"import json, numpy as np, keras, keras_syncgan; m = keras.models.load_model({str(path)!r}); "
+            f"s = m.generate(z=np.load({str(tmp_path / 'z.npy')!r})); "
+            f"np.savez({str(tmp_path / 'jax.npz')!r}, **s); "
+            "print(json.dumps([int(o.iterations.numpy()) for o in m.optimizers.values()]))")
+    assert json.loads(_run("jax", code=code)) == [2, 2, 2, 2]
+    with np.load(tmp_path / "jax.npz") as loaded:
+        for modality, samples in expected.items():
+            np.testing.assert_allclose(loaded[modality], samples, atol=1e-5)
+    assert keras.backend.backend() == "tensorflow"

@@ -1,0 +1,68 @@
+import keras
+import numpy as np
+import pytest
+
+from conftest import small_syncgan
+from keras_syncgan.data import paired_dataset
+from keras_syncgan.latent import optimize_latents
+
+
+@pytest.fixture(scope="module")
+def trained_model(digits_pairs):
+    x, y, _, _ = digits_pairs
+    keras.utils.set_random_seed(0)
+    model = small_syncgan()
+    model.compile()
+    dataset, _ = paired_dataset(x, y, batch_size=64, seed=0)
+    model.fit(dataset, epochs=3, verbose=0)
+    return model
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "adam"])
+def test_optimize_latents_solves_a_quadratic_for_every_sample(optimizer):
+    target = np.arange(12, dtype="float32").reshape(6, 2) / 10
+    z, losses = optimize_latents(lambda z: keras.ops.sum((z - target) ** 2, axis=1), np.zeros((6, 2), "float32"),
+                                 steps=300, learning_rate=0.1, optimizer=optimizer)
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(z), target, atol=1e-3)
+
+
+def test_inverting_generated_samples_recovers_them(trained_model):
+    z_star = np.random.default_rng(5).normal(size=(16, trained_model.latent_dim)).astype("float32")
+    x = trained_model.generate(z=z_star)["digit"]
+    z, errors = trained_model.invert(x, "digit", steps=400, learning_rate=0.05, optimizer="adam", restarts=3, seed=0)
+    start_error = np.mean((trained_model.generate(z=np.random.default_rng(0).normal(size=z.shape))["digit"] - x) ** 2)
+    assert np.median(errors) < 0.1 * start_error, (np.median(errors), start_error)
+    reconstruction = trained_model.generate(z=z)["digit"]
+    np.testing.assert_allclose(np.mean((reconstruction - x) ** 2, axis=(1, 2, 3)), errors, rtol=1e-3, atol=1e-6)
+    assert np.median(errors) < 5e-3
+
+
+def test_authors_procedure_lowers_every_samples_error_and_restarts_never_hurt(trained_model, digits_pairs):
+    _, _, x_test, _ = digits_pairs
+    x = x_test["digit"][:12]
+    _, start = trained_model.invert(x, "digit", steps=0, seed=3)
+    _, after = trained_model.invert(x, "digit", steps=50, learning_rate=0.1, seed=3)
+    assert (after < start).all(), (start, after)
+    _, best_of_three = trained_model.invert(x, "digit", steps=50, learning_rate=0.1, restarts=3, seed=3)
+    assert (best_of_three <= after + 1e-7).all()
+
+
+def test_transfer_generates_the_other_modality_from_the_recovered_code(trained_model, digits_pairs):
+    _, _, x_test, _ = digits_pairs
+    samples, z, errors = trained_model.transfer(x_test["digit"][:5], "digit", "rotated", steps=20)
+    assert samples.shape == (5, 8, 8, 1) and z.shape == (5, 16) and errors.shape == (5,)
+    np.testing.assert_allclose(samples, trained_model.generate(z=z)["rotated"], atol=1e-6)
+
+
+@pytest.mark.parametrize("call, match", [
+    (lambda m, x: m.invert(x, "sound"), r"`modality` must be one of \['digit', 'rotated'\]"),
+    (lambda m, x: m.transfer(x, "digit", "sound"), "`modality`"),
+    (lambda m, x: m.invert(x[:, :4], "digit"), r"`x` must be samples of 'digit' with shape \(n, 8, 8, 1\)"),
+    (lambda m, x: m.invert(x, "digit", z0=np.zeros((2, 16))), r"`z0` must have shape \(3, 16\)"),
+    (lambda m, x: m.invert(x, "digit", restarts=0), "`restarts`"),
+    (lambda m, x: m.invert(x, "digit", optimizer="lbfgs"), "`optimizer`"),
+])
+def test_bad_inversion_arguments_raise_clear_errors(trained_model, digits_pairs, call, match):
+    _, _, x_test, _ = digits_pairs
+    with pytest.raises(ValueError, match=match):
+        call(trained_model, x_test["digit"][:3])
