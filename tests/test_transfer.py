@@ -66,3 +66,21 @@ def test_bad_inversion_arguments_raise_clear_errors(trained_model, digits_pairs,
     _, _, x_test, _ = digits_pairs
     with pytest.raises(ValueError, match=match):
         call(trained_model, x_test["digit"][:3])
+
+
+def test_transfer_grid_writes_a_picture_during_fit(tmp_path, digits_pairs):
+    from keras_syncgan.callbacks import SampleGrid, TransferGrid
+
+    x, y, x_test, _ = digits_pairs
+    model = small_syncgan()
+    model.compile()
+    dataset, _ = paired_dataset(x, y, batch_size=64, seed=0)
+    grids = [TransferGrid(tmp_path / "transfer", {"digit": x_test["digit"][:4], "rotated": x_test["rotated"][:4]},
+                          steps=5, log_dir=tmp_path / "tb"),
+             SampleGrid(tmp_path / "samples", n=8, every=2, log_dir=tmp_path / "tb")]
+    model.fit(dataset.take(3), epochs=2, verbose=0, callbacks=grids)
+    assert [p.name for p in grids[0].written] == ["transfer_epoch_001.png", "transfer_epoch_002.png"]
+    assert [p.name for p in grids[1].written] == ["samples_epoch_002.png"]
+    for path in grids[0].written + grids[1].written:
+        assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert any((tmp_path / "tb").iterdir())  # TensorBoard event file
