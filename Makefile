@@ -14,7 +14,7 @@ export MPLBACKEND := Agg
 export TF_CPP_MIN_LOG_LEVEL := 2
 export PYTHONUNBUFFERED := 1
 
-.PHONY: demo test test-all bench install data clean
+.PHONY: demo test test-all bench install data notebooks clean
 
 $(INSTALLED): constraints.txt setup.cfg pyproject.toml
 	@if [ -z "$(PYTHON)" ]; then \
@@ -35,11 +35,16 @@ data: $(DATA)
 demo: $(DATA)
 	$(BIN)/python -m keras_syncgan.demo $(DEMO_ARGS)
 
+# Unit tests and every notebook (quick mode, executed by nbmake) in one pytest run.
 test: $(DATA)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python notebooks/build.py --check
+	KERAS_SYNCGAN_QUICK=1 $(BIN)/python -m pytest -q --nbmake --nbmake-timeout=900 tests notebooks
 
 test-all: $(DATA)
-	$(BIN)/python -m pytest -q -m ""
+	KERAS_SYNCGAN_QUICK=1 $(BIN)/python -m pytest -q -m "" --nbmake --nbmake-timeout=900 tests notebooks
+
+notebooks: $(INSTALLED)
+	$(BIN)/python notebooks/build.py
 
 bench: $(DATA)
 	$(BIN)/python -m benchmarks $(BENCH_ARGS)

@@ -51,6 +51,7 @@ def main(argv=None):
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
     output = pathlib.Path(args.output)
+    output.mkdir(parents=True, exist_ok=True)
 
     keras.utils.set_random_seed(args.seed)
     data = presets.mnist_fashion_data()

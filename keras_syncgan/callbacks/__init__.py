@@ -1,2 +1,3 @@
+from keras_syncgan.callbacks.metrics_callback import MetricsCallback
 from keras_syncgan.callbacks.sample_grid import SampleGrid
 from keras_syncgan.callbacks.transfer_grid import TransferGrid, transfer_rows

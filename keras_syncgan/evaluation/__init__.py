@@ -1,0 +1,4 @@
+"""Evaluator classifiers: locally trained stand-ins for Inception in the offline GAN metrics."""
+
+from keras_syncgan.evaluation.evaluator import EVALUATOR_VERSION, Evaluator, evaluator_classifier
+from keras_syncgan.evaluation.report import DEFAULT_METRICS, SYNCGAN_METRICS, evaluate, metric_keys

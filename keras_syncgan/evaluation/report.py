@@ -1,0 +1,139 @@
+"""`evaluate(model, data, evaluators)`: a SyncGAN's quality as one pandas DataFrame.
+
+Every row carries the value, its spread where the metric has one, a real-vs-real **baseline**
+computed the same way (what real data scores at the same sample size) and the **chance** level
+where one exists. Feature metrics (FD, KID, precision/recall, density/coverage) run in the
+penultimate features of the frozen evaluator classifiers, so they compare only across runs that
+use the same evaluators (`EVALUATOR_VERSION`).
+"""
+
+import itertools
+
+import numpy as np
+import pandas as pd
+
+from keras_syncgan import metrics as m
+
+SYNCGAN_METRICS = ("synchronizer_accuracy", "sync_rate", "transfer_accuracy", "inception_score", "fd", "kid",
+                   "precision_recall", "density_coverage")
+DEFAULT_METRICS = ("synchronizer_accuracy", "sync_rate", "inception_score", "fd", "kid", "precision_recall",
+                   "density_coverage")
+
+
+def metric_keys(model, metrics):
+    """The `(metric, modality)` rows that `evaluate(model, ..., metrics)` returns, in order, without computing."""
+    metrics = [name for name in SYNCGAN_METRICS if name in metrics]  # evaluate()'s order
+    keys = []
+    for metric in metrics:
+        if metric == "synchronizer_accuracy":
+            keys.append((metric, "+".join(model.modalities)))
+        elif metric == "sync_rate":
+            keys += [(metric, f"{a}+{b}") for a, b in itertools.combinations(model.modalities, 2)]
+        elif metric == "transfer_accuracy":
+            keys += [(metric, f"{a}->{b}") for a, b in itertools.permutations(model.modalities, 2)]
+    for modality in model.modalities:
+        for metric in metrics:
+            parts = {"precision_recall": ("precision", "recall"), "density_coverage": ("density", "coverage")}
+            if metric in ("inception_score", "fd", "kid", *parts):
+                keys += [(name, modality) for name in parts.get(metric, (metric,))]
+    return keys
+
+
+def _row(metric, modality, value, std=np.nan, baseline=np.nan, chance=np.nan):
+    return {"metric": metric, "modality": modality, "value": float(value), "std": float(std),
+            "baseline": float(baseline), "chance": float(chance)}
+
+
+def _images(x):
+    x = np.asarray(x)
+    x = x[..., None] if x.ndim == 3 else x
+    return x.astype(np.float32) / 255.0 if x.dtype == np.uint8 else x.astype(np.float32)
+
+
+def _subset(x, n, rng):
+    return x[rng.permutation(len(x))[:n]]
+
+
+def evaluate(model, data, evaluators, metrics=DEFAULT_METRICS, n=2000, transfer_samples=200, transfer_kwargs=None,
+             seed=0):
+    """Evaluates a SyncGAN against real data; returns a DataFrame with one row per metric and modality.
+
+    Args:
+        model: a trained `SyncGAN`.
+        data: an object with dicts `x_train`, `y_train`, `x_test`, `y_test` per modality
+            (e.g. `keras_syncgan.presets.mnist_fashion_data()`).
+        evaluators: dict `{modality: keras_syncgan.evaluation.Evaluator}`.
+        metrics: names from `SYNCGAN_METRICS`.
+        n: generated (and real) samples per modality.
+        transfer_samples: test samples inverted per direction for "transfer_accuracy" (costly).
+        transfer_kwargs: options of `SyncGAN.invert` (default: Adam, 300 steps, 3 restarts).
+
+    Columns: metric, modality, value, std, baseline (real vs real), chance.
+
+    Example:
+    >>> table = evaluate(model, data, {"digit": Evaluator.for_dataset("mnist"),
+    ...                                "fashion": Evaluator.for_dataset("fashion_mnist")})
+    """
+    unknown = set(metrics) - set(SYNCGAN_METRICS)
+    if unknown:
+        raise ValueError(f"`metrics` has unknown names {sorted(unknown)}; expected names from {list(SYNCGAN_METRICS)}.")
+    missing = set(model.modalities) - set(evaluators)
+    if missing:
+        raise ValueError(f"`evaluators` must have one evaluator per modality {model.modalities}; missing {sorted(missing)}.")
+    rng = np.random.default_rng(seed)
+    rows = []
+    generated = model.generate(z=rng.normal(size=(n, model.latent_dim)).astype("float32"))
+    probs = {k: evaluators[k].probabilities(v) for k, v in generated.items()}
+
+    if "synchronizer_accuracy" in metrics:
+        from keras_syncgan.presets import held_out_pairs
+
+        pairs, labels = held_out_pairs(data, n=n, seed=seed + 1)
+        accuracy = np.mean((model.sync_probability(pairs) > 0.5) == labels)
+        rows.append(_row("synchronizer_accuracy", "+".join(model.modalities), accuracy, chance=0.5))
+
+    if "sync_rate" in metrics:
+        for a, b in itertools.combinations(model.modalities, 2):
+            # Baseline: real synchronous test pairs (same class) through the same evaluators.
+            classes = np.intersect1d(data.y_test[a], data.y_test[b])
+            pick = lambda k, c: rng.choice(np.flatnonzero(data.y_test[k] == c))
+            chosen = rng.choice(classes, n)
+            real_a = evaluators[a].probabilities(_images(data.x_test[a][[pick(a, c) for c in chosen]]))
+            real_b = evaluators[b].probabilities(_images(data.x_test[b][[pick(b, c) for c in chosen]]))
+            rows.append(_row("sync_rate", f"{a}+{b}", m.sync_rate(probs[a], probs[b]),
+                             baseline=m.sync_rate(real_a, real_b), chance=m.chance_sync_rate(probs[a], probs[b])))
+
+    if "transfer_accuracy" in metrics:
+        options = {"optimizer": "adam", "steps": 300, "learning_rate": 0.05, "restarts": 3, "seed": seed,
+                   **(transfer_kwargs or {})}
+        for source, target in itertools.permutations(model.modalities, 2):
+            index = _subset(np.arange(len(data.x_test[source])), transfer_samples, rng)
+            transferred, _, _ = model.transfer(data.x_test[source][index], source, target, **options)
+            accuracy = m.transfer_accuracy(evaluators[target].probabilities(transferred), data.y_test[source][index])
+            ceiling = evaluators[target].accuracy(_images(data.x_test[target]), data.y_test[target])
+            rows.append(_row("transfer_accuracy", f"{source}->{target}", accuracy, baseline=ceiling,
+                             chance=1.0 / len(np.unique(data.y_test[target]))))
+
+    for k in model.modalities:
+        feature_metrics = {"fd", "kid", "precision_recall", "density_coverage"} & set(metrics)
+        if "inception_score" in metrics:
+            value, std = m.inception_score(probs[k])
+            real_is, _ = m.inception_score(evaluators[k].probabilities(_images(_subset(data.x_test[k], n, rng))))
+            rows.append(_row("inception_score", k, value, std, baseline=real_is, chance=1.0))
+        if not feature_metrics:
+            continue
+        train = evaluators[k].features(_images(_subset(data.x_train[k], n, rng)))
+        test = evaluators[k].features(_images(_subset(data.x_test[k], n, rng)))
+        fake = evaluators[k].features(generated[k])
+        if "fd" in metrics:
+            rows.append(_row("fd", k, m.frechet_distance(train, fake), baseline=m.frechet_distance(train, test)))
+        if "kid" in metrics:
+            value, std = m.kernel_inception_distance(train, fake, seed=seed)
+            rows.append(_row("kid", k, value, std, baseline=m.kernel_inception_distance(train, test, seed=seed)[0]))
+        if "precision_recall" in metrics:
+            (precision, recall), (base_p, base_r) = m.precision_recall(train, fake), m.precision_recall(train, test)
+            rows += [_row("precision", k, precision, baseline=base_p), _row("recall", k, recall, baseline=base_r)]
+        if "density_coverage" in metrics:
+            (density, coverage), (base_d, base_c) = m.density_coverage(train, fake), m.density_coverage(train, test)
+            rows += [_row("density", k, density, baseline=base_d), _row("coverage", k, coverage, baseline=base_c)]
+    return pd.DataFrame(rows, columns=["metric", "modality", "value", "std", "baseline", "chance"])

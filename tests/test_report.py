@@ -1,0 +1,69 @@
+import csv
+import types
+
+import keras
+import numpy as np
+import pytest
+
+from conftest import small_syncgan
+from keras_syncgan.callbacks import MetricsCallback
+from keras_syncgan.data import paired_dataset
+from keras_syncgan.evaluation import Evaluator
+from keras_syncgan.evaluation.report import evaluate, metric_keys
+
+
+@pytest.fixture(scope="module")
+def setting(digits_pairs):
+    x, y, x_test, y_test = digits_pairs
+    data = types.SimpleNamespace(x_train=x, y_train=y, x_test=x_test, y_test=y_test)
+    evaluators = {m: Evaluator((8, 8, 1), 10) for m in x}
+    for modality, evaluator in evaluators.items():
+        evaluator.train(x[modality], y[modality], epochs=15, batch_size=32, seed=0)
+    return data, evaluators
+
+
+def test_evaluate_reports_every_metric_with_baselines_and_chance(setting):
+    data, evaluators = setting
+    model = small_syncgan()
+    table = evaluate(model, data, evaluators, n=300,
+                     metrics=["synchronizer_accuracy", "sync_rate", "inception_score", "fd", "kid",
+                              "precision_recall", "density_coverage", "transfer_accuracy"],
+                     transfer_samples=20, transfer_kwargs={"steps": 5})
+    assert list(table.columns) == ["metric", "modality", "value", "std", "baseline", "chance"]
+    assert list(zip(table.metric, table.modality)) == metric_keys(model, ["synchronizer_accuracy", "sync_rate",
+        "transfer_accuracy", "inception_score", "fd", "kid", "precision_recall", "density_coverage"])
+    per_modality = {"inception_score", "fd", "kid", "precision", "recall", "density", "coverage"}
+    for metric in per_modality:
+        assert sorted(table[table.metric == metric].modality) == ["digit", "rotated"]
+    sync = table[table.metric == "sync_rate"].iloc[0]
+    # Real synchronous pairs through two ~97 % evaluators agree ~94 % of the time; chance ~0.1.
+    assert sync.baseline > 0.85 and 0.0 < sync.chance < 0.5
+    transfer = table[table.metric == "transfer_accuracy"]
+    assert sorted(transfer.modality) == ["digit->rotated", "rotated->digit"] and (transfer.baseline > 0.9).all()
+    fd = table[table.metric == "fd"]
+    assert (fd.value > fd.baseline).all()  # an untrained generator is far from real data
+    assert table[table.metric == "synchronizer_accuracy"].chance.item() == 0.5
+
+
+def test_evaluate_rejects_unknown_metrics_and_missing_evaluators(setting):
+    data, evaluators = setting
+    with pytest.raises(ValueError, match=r"unknown names \['fid'\]"):
+        evaluate(small_syncgan(), data, evaluators, metrics=["fid"])
+    with pytest.raises(ValueError, match=r"missing \['rotated'\]"):
+        evaluate(small_syncgan(), data, {"digit": evaluators["digit"]})
+
+
+def test_metrics_callback_writes_into_history_and_csv_logger(setting, digits_pairs, tmp_path):
+    data, evaluators = setting
+    x, y, _, _ = digits_pairs
+    model = small_syncgan()
+    model.compile()
+    dataset, _ = paired_dataset(x, y, batch_size=64, seed=0)
+    callbacks = [MetricsCallback(data, evaluators, metrics=["synchronizer_accuracy", "sync_rate"], n=200, every=2),
+                 keras.callbacks.CSVLogger(str(tmp_path / "log.csv"))]
+    history = model.fit(dataset.take(2), epochs=2, verbose=0, callbacks=callbacks)
+    key = "sync_rate_digit+rotated"
+    assert np.isnan(history.history[key][0]) and 0.0 <= history.history[key][1] <= 1.0
+    rows = list(csv.DictReader(open(tmp_path / "log.csv")))
+    assert rows[0][key] == "nan" and 0.0 <= float(rows[1][key]) <= 1.0
+    assert float(rows[1]["synchronizer_accuracy_digit+rotated"]) >= 0.0
