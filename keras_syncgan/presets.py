@@ -18,6 +18,12 @@ from keras_syncgan.models.syncgan import SyncGAN
 WIDTHS = {"authors": {"filters": 128, "hidden": 256}, "cpu": {"filters": 32, "hidden": 128}}
 
 
+def resolution_steps(shape):
+    """Halvings for a sample shape: 3 for large inputs (e.g. 128x64 spectrograms), else the authors' 2."""
+    height, width = shape[0], shape[1]
+    return 3 if height % 8 == 0 and width % 8 == 0 and min(height, width) // 8 >= 7 else 2
+
+
 def build_syncgan(sample_shapes, latent_dim=64, width="cpu", seed=0, **model_kwargs):
     """A SyncGAN with the authors' architecture for every modality, at a named width.
 
@@ -31,12 +37,14 @@ def build_syncgan(sample_shapes, latent_dim=64, width="cpu", seed=0, **model_kwa
     ['digit', 'fashion']
     """
     sizes = WIDTHS[width] if isinstance(width, str) else dict(width)
+    steps = {m: resolution_steps(shape) for m, shape in sample_shapes.items()}
     return SyncGAN(
-        generators={m: networks.image_generator(shape, latent_dim, filters=sizes["filters"], name=f"generator_{m}")
-                    for m, shape in sample_shapes.items()},
-        discriminators={m: networks.image_discriminator(shape, filters=sizes["filters"], name=f"discriminator_{m}")
-                        for m, shape in sample_shapes.items()},
-        synchronizer=networks.synchronizer(sample_shapes, filters=sizes["filters"], hidden=sizes["hidden"]),
+        generators={m: networks.image_generator(shape, latent_dim, filters=sizes["filters"], upsamplings=steps[m],
+                                                name=f"generator_{m}") for m, shape in sample_shapes.items()},
+        discriminators={m: networks.image_discriminator(shape, filters=sizes["filters"], downsamplings=steps[m],
+                                                        name=f"discriminator_{m}") for m, shape in sample_shapes.items()},
+        synchronizer=networks.synchronizer(sample_shapes, filters=sizes["filters"], hidden=sizes["hidden"],
+                                           downsamplings=steps),
         latent_dim=latent_dim, seed=seed, **model_kwargs)
 
 
@@ -62,6 +70,22 @@ def mnist_fashion_data():
     (xf, yf), (xf_test, yf_test) = load_fashion_mnist()
     return PairedData({"digit": xd, "fashion": xf}, {"digit": yd, "fashion": yf},
                       {"digit": xd_test, "fashion": xf_test}, {"digit": yd_test, "fashion": yf_test})
+
+
+def mnist_speech_data(source="fsdd", path=None, **spectrogram_kwargs):
+    """MNIST digit k paired with spoken digit k as a log-magnitude spectrogram (image <-> sound).
+
+    Sound comes from `load_spoken_digits(source, path)` (FSDD recordings, or espeak-ng synthesis)
+    and becomes (128, 64, 1) spectrogram images in [0, 1] (`waveform_to_spectrogram`); generated
+    spectrograms turn back into audio with `spectrogram_to_waveform` (Griffin-Lim).
+    """
+    from keras_syncgan.data import load_mnist, load_spoken_digits, waveform_to_spectrogram
+
+    (xd, yd), (xd_test, yd_test) = load_mnist()
+    (ws, ys), (ws_test, ys_test) = load_spoken_digits(source=source, path=path)
+    to_image = lambda waveforms: waveform_to_spectrogram(waveforms, **spectrogram_kwargs)
+    return PairedData({"digit": xd, "speech": to_image(ws)}, {"digit": yd, "speech": ys},
+                      {"digit": xd_test, "speech": to_image(ws_test)}, {"digit": yd_test, "speech": ys_test})
 
 
 def held_out_pairs(data, n=2000, seed=1):

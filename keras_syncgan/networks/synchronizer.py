@@ -5,15 +5,18 @@ from keras_syncgan.networks.shapes import check_image_shape
 from keras_syncgan.utils import describe
 
 
-def synchronizer(input_shapes, filters=128, hidden=256, negative_slope=0.01, name="synchronizer"):
+def synchronizer(input_shapes, filters=128, hidden=256, negative_slope=0.01, downsamplings=2, name="synchronizer"):
     """The SyncGAN synchronizer: is this tuple of samples synchronous (one concept) or not?
 
     One conv branch per modality (separate weights): Conv 5x5 (f, stride 2) -> Conv 3x3 (2f, stride 2)
-    -> Dense(hidden); the branch features are concatenated -> Dense(hidden) -> Dense(1) logit.
-    No normalization, as in the authors' code. Works for any number of modalities >= 2.
+    [-> Conv 3x3 (4f, stride 2) ...] -> Dense(hidden); the branch features are concatenated ->
+    Dense(hidden) -> Dense(1) logit. No normalization, as in the authors' code. Works for any number
+    of modalities >= 2.
 
     Args:
         input_shapes: dict `{modality: (height, width, channels)}`.
+        downsamplings: stride-2 convolutions per branch (2 in the authors' nets); an int, or a dict
+            per modality (e.g. 3 for a 128x64 spectrogram beside a 28x28 image).
 
     Returns a functional `keras.Model` taking a dict `{modality: batch}` to `(batch, 1)` logits.
 
@@ -26,15 +29,16 @@ def synchronizer(input_shapes, filters=128, hidden=256, negative_slope=0.01, nam
         raise ValueError(f"`input_shapes` must be a dict of at least two modalities; received {describe(input_shapes)}.")
     inputs, features = {}, []
     for modality, shape in input_shapes.items():
-        check_image_shape(f"input_shapes[{modality!r}]", shape, 2)
-        inputs[modality] = x_in = keras.Input(tuple(shape), name=modality)
-        x = layers.Conv2D(filters, 5, strides=2, padding="same", name=f"{modality}_conv_1")(x_in)
-        x = layers.LeakyReLU(negative_slope, name=f"{modality}_lrelu_1")(x)
-        x = layers.Conv2D(2 * filters, 3, strides=2, padding="same", name=f"{modality}_conv_2")(x)
-        x = layers.LeakyReLU(negative_slope, name=f"{modality}_lrelu_2")(x)
+        steps = downsamplings[modality] if isinstance(downsamplings, dict) else downsamplings
+        check_image_shape(f"input_shapes[{modality!r}]", shape, steps)
+        inputs[modality] = x = keras.Input(tuple(shape), name=modality)
+        for i in range(1, steps + 1):
+            x = layers.Conv2D(filters * 2 ** (i - 1), 5 if i == 1 else 3, strides=2, padding="same",
+                              name=f"{modality}_conv_{i}")(x)
+            x = layers.LeakyReLU(negative_slope, name=f"{modality}_lrelu_{i}")(x)
         x = layers.Flatten(name=f"{modality}_flatten")(x)
         x = layers.Dense(hidden, name=f"{modality}_features")(x)
-        features.append(layers.LeakyReLU(negative_slope, name=f"{modality}_lrelu_3")(x))
+        features.append(layers.LeakyReLU(negative_slope, name=f"{modality}_features_lrelu")(x))
     x = layers.Concatenate(name="concat")(features)
     x = layers.Dense(hidden, name="joint")(x)
     x = layers.LeakyReLU(negative_slope, name="joint_lrelu")(x)
