@@ -158,3 +158,27 @@ def test_constructor_and_compile_validate_their_arguments():
         model.compile(optimizers={"dsicriminator_a": "adam"})
     with pytest.raises(ValueError, match="`loss` is not used"):
         model.compile(loss="mse")
+
+
+def test_generator_ema_follows_its_formula_is_used_for_sampling_and_is_saved(digits_pairs, tmp_path):
+    x, y, _, _ = digits_pairs
+    decay = 0.9
+    model = small_syncgan(ema_decay=decay)
+    model.compile()
+    generator_weights = [v for m in model.modalities for v in model.generators[m].weights]
+    before = [v.numpy().copy() for v in generator_weights]
+    model.train_on_batch(_batch(x, y))
+    after = [v.numpy().copy() for v in generator_weights]
+    for shadow, w0, w1 in zip(model.ema_weights, before, after):
+        np.testing.assert_allclose(shadow.numpy(), decay * w0 + (1 - decay) * w1, rtol=1e-5, atol=1e-7)
+    z = np.random.default_rng(0).normal(size=(4, 16)).astype("float32")
+    raw = keras.ops.convert_to_numpy(model(z)["digit"])
+    sampled = model.generate(z=z)["digit"]
+    assert not np.allclose(raw, sampled)  # sampling used the EMA weights...
+    np.testing.assert_array_equal(keras.ops.convert_to_numpy(model(z)["digit"]), raw)  # ...and put the raw ones back
+    model.save(tmp_path / "ema.keras")
+    restored = keras.models.load_model(tmp_path / "ema.keras")
+    assert restored.ema_decay == decay
+    np.testing.assert_allclose(restored.generate(z=z)["digit"], sampled, atol=1e-6)
+    with pytest.raises(ValueError, match="ema_decay"):
+        small_syncgan(ema_decay=1.5)

@@ -13,6 +13,8 @@ backend's business:
   `jax.value_and_grad` over the values of the trained variables. Keras' JAX trainer jits the step.
 """
 
+import contextlib
+
 import keras
 from keras import ops
 
@@ -40,22 +42,62 @@ class GANModel(keras.Model):
         - `optimizer_targets()`: `{optimizer name: [networks it trains]}`, in update order;
         - `default_optimizers()`: `{optimizer name: keras optimizer}`;
         - `gan_train_step(data)`: the algorithm, returning the logs dict;
-        - `tracker_names()`: the names of the logged losses/metrics.
+        - `tracker_names()`: the names of the logged losses/metrics;
+        - `ema_networks()`: the networks whose weights the EMA averages (the generators).
 
     Args:
         latent_dim: size of the noise vector z.
         seed: seed of the model's noise (a `keras.random.SeedGenerator`), so training is reproducible.
+        ema_decay: if set (e.g. 0.999), keep an exponential moving average of the generators' weights,
+            BatchNorm statistics included, updated after every generator step; sampling then uses
+            it. Saved with the model.
     """
 
-    def __init__(self, latent_dim, seed=None, **kwargs):
+    def __init__(self, latent_dim, seed=None, ema_decay=None, **kwargs):
         super().__init__(**kwargs)
         if not isinstance(latent_dim, int) or latent_dim < 1:
             raise ValueError(f"`latent_dim` must be a positive int; received {describe(latent_dim)}.")
+        if ema_decay is not None and not 0.0 < float(ema_decay) < 1.0:
+            raise ValueError(f"`ema_decay` must be None or in (0, 1); received {ema_decay!r}.")
         self.latent_dim = latent_dim
         self.seed = seed
+        self.ema_decay = None if ema_decay is None else float(ema_decay)
         self.seed_generator = keras.random.SeedGenerator(seed)
         self.trackers = {name: keras.metrics.Mean(name=name) for name in self.tracker_names()}
         self.optimizers = None
+        self.ema_weights = []
+
+    # ----------------------------------------------------------------- EMA of the generators
+    def _build_ema(self):
+        """Creates the EMA shadow weights; subclasses call it once their networks exist."""
+        self.ema_weights = []
+        if self.ema_decay is not None:
+            self.ema_weights = [keras.Variable(ops.convert_to_numpy(v), trainable=False, name=f"ema_{i}")
+                                for i, v in enumerate(self._ema_sources())]
+
+    def _ema_sources(self):
+        return [v for net in self.ema_networks() for v in net.weights]
+
+    def update_ema(self):
+        """One EMA step towards the current generator weights (no-op without `ema_decay`)."""
+        for shadow, weight in zip(self.ema_weights, self._ema_sources()):
+            shadow.assign(self.ema_decay * shadow + (1.0 - self.ema_decay) * ops.cast(weight, shadow.dtype))
+
+    @contextlib.contextmanager
+    def ema_weights_in_use(self):
+        """Within this context the generators hold their EMA weights (when EMA is enabled)."""
+        if not self.ema_weights:
+            yield
+            return
+        sources = self._ema_sources()
+        current = [ops.convert_to_numpy(v) for v in sources]
+        for weight, shadow in zip(sources, self.ema_weights):
+            weight.assign(shadow)
+        try:
+            yield
+        finally:
+            for weight, value in zip(sources, current):
+                weight.assign(value)
 
     # ----------------------------------------------------------------- subclass interface
     def tracker_names(self):
@@ -65,6 +107,9 @@ class GANModel(keras.Model):
         raise NotImplementedError
 
     def default_optimizers(self):
+        raise NotImplementedError
+
+    def ema_networks(self):
         raise NotImplementedError
 
     def gan_train_step(self, data):
@@ -117,7 +162,8 @@ class GANModel(keras.Model):
         self.compile(**config)
 
     def get_config(self):
-        return {**super().get_config(), "latent_dim": self.latent_dim, "seed": self.seed}
+        return {**super().get_config(), "latent_dim": self.latent_dim, "seed": self.seed,
+                "ema_decay": self.ema_decay}
 
     @staticmethod
     def serialize_networks(networks):

@@ -66,6 +66,7 @@ class SyncGAN(GANModel):
             if tuple(discriminators[m].input.shape)[1:] != self.sample_shapes[m]:
                 raise ValueError(f"`discriminators[{m!r}]` must take the generator's samples of shape "
                                  f"{self.sample_shapes[m]}; its input has shape {tuple(discriminators[m].input.shape)[1:]}.")
+        self._build_ema()
         self.built = True
 
     # ----------------------------------------------------------------- GANModel interface
@@ -77,6 +78,9 @@ class SyncGAN(GANModel):
         return {**{f"discriminator_{m}": [self.discriminators[m]] for m in self.modalities},
                 "synchronizer": [self.synchronizer],
                 "generators": [self.generators[m] for m in self.modalities]}
+
+    def ema_networks(self):
+        return [self.generators[m] for m in self.modalities]
 
     def default_optimizers(self):
         # The authors' (2021 code): Adam, beta1 0.5; D 1e-4, S 2e-4, G 2e-4.
@@ -117,6 +121,7 @@ class SyncGAN(GANModel):
             return self.adversarial_weight * adversarial + self.sync_weight * sync_loss, (adversarial, sync_loss)
 
         g_loss, (g_adversarial, g_sync) = self.update("generators", generator_loss)
+        self.update_ema()
         return self.log(**d_losses, s_loss=s_loss, s_accuracy=binary_accuracy(s_logits, sync),
                         g_loss=g_loss, g_adversarial_loss=g_adversarial, g_sync_loss=g_sync)
 
@@ -143,6 +148,8 @@ class SyncGAN(GANModel):
         Args:
             n: number of samples (z ~ N(0, I) from the model's seeded generator); or give `z`.
             z: latent codes of shape `(n, latent_dim)`.
+
+        With `ema_decay` set, the samples come from the EMA of the generators' weights.
         """
         if (n is None) == (z is None):
             raise ValueError(f"Pass exactly one of `n` and `z`; received n={n!r}, z={describe(z)}.")
@@ -154,10 +161,11 @@ class SyncGAN(GANModel):
         if z.ndim != 2 or z.shape[1] != self.latent_dim:
             raise ValueError(f"`z` must have shape (n, {self.latent_dim}) (latent_dim); received shape {z.shape}.")
         outputs = {m: [] for m in self.modalities}
-        for start in range(0, len(z), batch_size):
-            batch = self(z[start:start + batch_size], training=False)
-            for m in self.modalities:
-                outputs[m].append(keras.ops.convert_to_numpy(batch[m]))
+        with self.ema_weights_in_use():
+            for start in range(0, len(z), batch_size):
+                batch = self(z[start:start + batch_size], training=False)
+                for m in self.modalities:
+                    outputs[m].append(keras.ops.convert_to_numpy(batch[m]))
         return {m: np.concatenate(v) for m, v in outputs.items()}
 
     # ----------------------------------------------------------------- cross-modal transfer
