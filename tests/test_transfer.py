@@ -84,3 +84,22 @@ def test_transfer_grid_writes_a_picture_during_fit(tmp_path, digits_pairs):
     for path in grids[0].written + grids[1].written:
         assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert any((tmp_path / "tb").iterdir())  # TensorBoard event file
+
+
+def test_inversion_encoder_warm_start_saves_steps_and_is_saved(trained_model, digits_pairs, tmp_path):
+    _, _, x_test, _ = digits_pairs
+    histories = trained_model.train_inversion_encoders(n=4000, epochs=8, batch_size=64)
+    assert histories["digit"].history["loss"][-1] < histories["digit"].history["loss"][0]
+    x = trained_model.generate(z=np.random.default_rng(9).normal(size=(32, 16)).astype("float32"))["digit"]
+    options = dict(steps=30, learning_rate=0.05, optimizer="adam", seed=0)
+    _, cold = trained_model.invert(x, "digit", **options)
+    _, warm = trained_model.invert(x, "digit", warm_start=True, **options)
+    assert np.median(warm) < np.median(cold), (np.median(warm), np.median(cold))
+    _, warm_start_only = trained_model.invert(x, "digit", warm_start=True, steps=0)
+    _, cold_start_only = trained_model.invert(x, "digit", steps=0, seed=0)
+    assert np.median(warm_start_only) < 0.5 * np.median(cold_start_only)
+    with pytest.raises(ValueError, match="not both"):
+        trained_model.invert(x, "digit", warm_start=True, z0=np.zeros((32, 16)))
+    trained_model.save(tmp_path / "with_encoders.keras")
+    restored = keras.models.load_model(tmp_path / "with_encoders.keras")
+    np.testing.assert_allclose(restored.invert(x, "digit", warm_start=True, steps=0)[1], warm_start_only, rtol=1e-4)
