@@ -82,10 +82,21 @@ synchronizer_accuracy = float(np.mean((model.sync_probability(pairs) > 0.5) == l
 print(f"synchronizer accuracy on held-out real pairs: {synchronizer_accuracy:.3f} (chance 0.5)")
 assert synchronizer_accuracy > 0.6
 
+# %% [markdown]
+# The package's evaluators (MNIST 98.5 %, Fashion-MNIST 91.8 % test accuracy) are trained once,
+# about 6 minutes on 2 cores, then cached. The quick mode uses small stand-ins trained in seconds
+# instead: enough to run the code, but their numbers are not comparable.
+
 # %%
 from keras_syncgan.evaluation import Evaluator
 
-evaluators = {"digit": Evaluator.for_dataset("mnist"), "fashion": Evaluator.for_dataset("fashion_mnist")}
+if QUICK:
+    evaluators = {}
+    for modality in ("digit", "fashion"):
+        evaluators[modality] = Evaluator((28, 28, 1), 10)
+        evaluators[modality].train(data.x_train[modality][:3000], data.y_train[modality][:3000], epochs=2)
+else:
+    evaluators = {"digit": Evaluator.for_dataset("mnist"), "fashion": Evaluator.for_dataset("fashion_mnist")}
 generated = model.generate(2000)
 probabilities = {m: evaluators[m].probabilities(generated[m]) for m in generated}
 rate = metrics.sync_rate(probabilities["digit"], probabilities["fashion"])

@@ -37,6 +37,8 @@ def cells_of(source):
 
 def notebook_of(path):
     notebook = nbformat.v4.new_notebook(cells=cells_of(path.read_text()))
+    for i, cell in enumerate(notebook.cells):
+        cell.id = f"cell-{i:02d}"  # nbformat would draw random ids: keep the build reproducible
     notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     return nbformat.writes(notebook) + "\n"
 
