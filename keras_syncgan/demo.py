@@ -67,6 +67,7 @@ def main(argv=None):
                          keras.callbacks.CSVLogger(str(output / "training_log.csv"))])
     train_seconds = time.time() - start
 
+    model.save(output / "syncgan.keras")  # reload with keras.models.load_model (after importing keras_syncgan)
     save_figure(pair_grid(model.generate(z=np.random.default_rng(7).normal(size=(32, model.latent_dim))), 8),
                 output / "pairs.png")
     results = {"steps": epochs * args.steps_per_epoch, "train_seconds": round(train_seconds, 1),
@@ -75,7 +76,8 @@ def main(argv=None):
     print("\nResults (held-out real pairs; samples from shared z):")
     for key, value in results.items():
         print(f"  {key:28s} {value}")
-    print(f"Pictures: {output / 'pairs.png'} and {output / 'grids'}/; metrics: {output / 'metrics.json'}")
+    print(f"Pictures: {output / 'pairs.png'} and {output / 'grids'}/; metrics: {output / 'metrics.json'}; "
+          f"model: {output / 'syncgan.keras'}")
     return results
 
 
