@@ -26,3 +26,21 @@ def binary_accuracy(logits, labels, weights=None):
         return ops.mean(hits)
     weights = ops.reshape(ops.cast(weights, "float32"), (-1,))
     return ops.sum(hits * weights) / ops.maximum(ops.sum(weights), 1.0)
+
+
+def half_squared_distance(a, b):
+    """1/2 ||a - b||^2 summed over all but the batch axis, averaged over the batch (the paper's reduction)."""
+    return 0.5 * ops.mean(ops.sum(ops.square(a - b), axis=tuple(range(1, len(a.shape)))))
+
+
+def kl_divergence(mu, log_var):
+    """KL(N(mu, exp(log_var)) || N(0, I)), summed over z's dimensions, averaged over the batch."""
+    return 0.5 * ops.mean(ops.sum(ops.square(mu) + ops.exp(log_var) - log_var - 1.0, axis=-1))
+
+
+def softmax_cross_entropy(logits, one_hot):
+    return ops.mean(ops.categorical_crossentropy(one_hot, logits, from_logits=True))
+
+
+def class_accuracy(logits, one_hot):
+    return ops.mean(ops.cast(ops.argmax(logits, axis=-1) == ops.argmax(one_hot, axis=-1), "float32"))

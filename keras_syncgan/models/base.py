@@ -215,17 +215,20 @@ class GANModel(keras.Model):
             return _jax_update(optimizer, variables, loss_fn)
         return _tensorflow_update(optimizer, variables, loss_fn)
 
+    def unpack_batch(self, data):
+        """What `gan_train_step` receives of a batch: by default the `x` of Keras' `(x, y, sample_weight)`.
+
+        `fit(dataset)` passes a dataset's element as it is; `fit(x=arrays)` and `train_on_batch`
+        pass tuples. Models that train on labels too (CVAE-GAN) return more.
+        """
+        x, _, _ = keras.utils.unpack_x_y_sample_weight(data)
+        return x
+
     def train_step(self, *args):
         if keras.backend.backend() == "jax":
             state, data = args
             return _jax_train_step(self, state, data)
-        return self.gan_train_step(_features(args[0]))
-
-
-def _features(data):
-    # fit(dataset) passes the element itself; fit(x=arrays) and train_on_batch pass (x, y, weights).
-    x, _, _ = keras.utils.unpack_x_y_sample_weight(data)
-    return x
+        return self.gan_train_step(self.unpack_batch(args[0]))
 
 
 def _tensorflow_update(optimizer, variables, loss_fn):
@@ -250,7 +253,7 @@ def _jax_train_step(model, state, data):
     groups = _state_variables(model)
     mapping = [(v, value) for variables, values in zip(groups, state) for v, value in zip(variables, values)]
     with _StepScope(mapping) as scope:
-        logs = model.gan_train_step(_features(data))
+        logs = model.gan_train_step(model.unpack_batch(data))
     new_state = tuple([scope.get_current_value(v) for v in variables] for variables in groups)
     return logs, new_state
 

@@ -8,7 +8,8 @@ import numpy as np
 from keras import ops
 
 from keras_syncgan.latent import optimize_latents
-from keras_syncgan.losses import bce_with_logits
+from keras_syncgan.losses import (bce_with_logits, class_accuracy, half_squared_distance, kl_divergence,
+                                  softmax_cross_entropy)
 from keras_syncgan.models.base import GANModel, to_float_images
 from keras_syncgan.utils import describe
 
@@ -21,6 +22,7 @@ _NETWORKS_OF_MODE = {
     "fm-cgan": ("generator", "discriminator", "classifier"),
     "cvae-gan": NETWORKS,
 }
+_FEATURE_MATCHING_MODES = ("fm-cgan", "cvae-gan")  # G matches D's and C's feature centres
 
 
 @keras.saving.register_keras_serializable(package="keras_syncgan")
@@ -66,7 +68,8 @@ class CVAEGAN(GANModel):
     The training data are batches `(images, labels)`: images `(batch, H, W, C)` (the channel axis may
     be left out of 1-channel images), uint8 in [0, 255] or float in [0, 1]; labels as class ids
     `(batch,)` or one-hot `(batch, num_classes)`; e.g. `fit(x, y)` on numpy arrays or a `tf.data`
-    dataset of `(x, y)` pairs.
+    dataset of `(x, y)` pairs. (Class ids are not range-checked inside the compiled step, where an id
+    outside [0, num_classes) would give an all-zero one-hot row; the inference methods check them.)
 
     Args:
         generator: `keras.Model` `[z, one-hot c] -> images in [0, 1]`
@@ -127,7 +130,7 @@ class CVAEGAN(GANModel):
         self.centre_momentum = float(centre_momentum)
         self._check_networks()
         self.centres = {}
-        if mode in ("fm-cgan", "cvae-gan"):
+        if mode in _FEATURE_MATCHING_MODES:
             # D's centre is global (one group), C's per class.
             self.centres["discriminator"] = self._add_centres("discriminator", 1, discriminator)
             self.centres["classifier"] = self._add_centres("classifier", self.num_classes, classifier)
@@ -142,16 +145,12 @@ class CVAEGAN(GANModel):
 
     # ----------------------------------------------------------------- GANModel interface
     def tracker_names(self):
-        names = []
-        if self.mode != "cvae":
-            names += ["d_loss", "c_loss", "c_accuracy"]
-        if self.mode in ("cvae", "cvae-gan"):
-            names += ["e_loss", "kl_loss", "pairwise_loss"]
+        uses = _NETWORKS_OF_MODE[self.mode]
+        names = ["d_loss", "c_loss", "c_accuracy"] if "discriminator" in uses else []
+        names += ["e_loss", "kl_loss", "pairwise_loss"] if "encoder" in uses else []
         names.append("g_loss")
-        if self.mode == "cgan":
-            names += ["g_adversarial_loss", "g_class_loss"]
-        if self.mode in ("fm-cgan", "cvae-gan"):
-            names += ["d_matching_loss", "c_matching_loss"]
+        names += ["g_adversarial_loss", "g_class_loss"] if self.mode == "cgan" else []
+        names += ["d_matching_loss", "c_matching_loss"] if self.mode in _FEATURE_MATCHING_MODES else []
         return names
 
     def optimizer_targets(self):
@@ -164,11 +163,9 @@ class CVAEGAN(GANModel):
         return {name: keras.optimizers.Adam(2e-4, beta_1=0.5, name=f"{name}_adam") for name in self.optimizer_targets()}
 
     # ----------------------------------------------------------------- Algorithm 1
-    def train_step(self, *args):
-        # GANModel hands `gan_train_step` only the `x` of Keras' (x, y, sample_weight) batches; CVAE-GAN
-        # needs the labels too, so the whole batch goes in as `x`.
-        *state, data = args
-        return super().train_step(*state, (data,))
+    def unpack_batch(self, data):
+        # CVAE-GAN trains on (x, labels): the whole batch goes to gan_train_step.
+        return data
 
     def gan_train_step(self, data):
         x, c = self._unpack(data)
@@ -260,8 +257,8 @@ class CVAEGAN(GANModel):
     # ----------------------------------------------------------------- inference
     def call(self, inputs, training=False):
         """`G(z, c)` for `inputs = [z, labels]` (class ids or one-hot)."""
-        z, labels = inputs
-        return self.generator([z, self._one_hot(labels, "labels", ops.shape(z)[0])], training=training)
+        z, labels = (ops.convert_to_tensor(t) for t in inputs)
+        return self.generator([z, self._one_hot(labels, "labels", tuple(z.shape)[0])], training=training)
 
     def generate(self, class_ids, z=None, batch_size=256):
         """Images of the given classes, `G(z, c)` with z ~ N(0, I) (or the given `z`), as numpy.
@@ -319,12 +316,17 @@ class CVAEGAN(GANModel):
         t = np.linspace(0.0, 1.0, frames, dtype="float32")[:, None]
         return self.generate((1 - t) * c_start + t * c_end, z=(1 - t) * z_start + t * z_end)
 
-    def inpaint(self, x, mask, c, steps=300, learning_rate=0.05, optimizer="adam", jit_compile=True):
+    def inpaint(self, x, mask, c, steps=300, learning_rate=0.05, optimizer="adam", prior_weight=0.1,
+                jit_compile=True):
         """Fills the pixels where `mask` is 0 with the generator's best guess.
 
         Optimises z, starting from E's mean of the masked image, so that G(z, c) matches the known
-        pixels: minimises sum(mask * (G(z, c) - x)^2) per image with `optimize_latents`. Returns
-        `mask * x + (1 - mask) * G(z*, c)` as numpy floats in [0, 1].
+        pixels: minimises sum(mask * (G(z, c) - x)^2) + prior_weight * ||z||^2 per image with
+        `optimize_latents`. Returns `mask * x + (1 - mask) * G(z*, c)` as numpy floats in [0, 1].
+        The prior term (a MAP estimate under z ~ N(0, I)) matters: the known pixels alone leave z
+        under-determined, and without it z drifts off the prior and the hole fills with artefacts
+        (on sklearn digits, an unregularised fit of the upper half made the lower half worse than E's
+        starting guess).
 
         Args:
             x: images `(n, *image_shape)` (channel axis optional), uint8 or float in [0, 1]; the values
@@ -333,6 +335,7 @@ class CVAEGAN(GANModel):
                 shared by all).
             c: classes of `x`, ids or one-hot.
             steps, learning_rate, optimizer: of `optimize_latents`.
+            prior_weight: weight of ||z||^2; 0 fits the known pixels only.
         """
         self._require("encoder", "inpaint")
         x = self._numpy_images(x, "x")
@@ -342,10 +345,11 @@ class CVAEGAN(GANModel):
         mu, _ = self.encode(known, c)
         x_t, mask_t, c_t = (ops.convert_to_tensor(a) for a in (known, mask, c))
 
-        def masked_error(z):
-            return ops.sum(mask_t * ops.square(self.generator([z, c_t], training=False) - x_t), axis=(1, 2, 3))
+        def objective(z):
+            error = ops.sum(mask_t * ops.square(self.generator([z, c_t], training=False) - x_t), axis=(1, 2, 3))
+            return error + prior_weight * ops.sum(ops.square(z), axis=1)
 
-        z, _ = optimize_latents(masked_error, mu, steps=steps, learning_rate=learning_rate, optimizer=optimizer,
+        z, _ = optimize_latents(objective, mu, steps=steps, learning_rate=learning_rate, optimizer=optimizer,
                                 jit_compile=jit_compile)
         filled = self.generate(c, z=ops.convert_to_numpy(z))
         return known + (1.0 - mask) * filled
@@ -467,25 +471,7 @@ class CVAEGAN(GANModel):
         return cls(**config)
 
 
-# --------------------------------------------------------------------- losses
-def half_squared_distance(a, b):
-    """1/2 ||a - b||^2 summed over all but the batch axis, averaged over the batch (the paper's reduction)."""
-    return 0.5 * ops.mean(ops.sum(ops.square(a - b), axis=tuple(range(1, len(a.shape)))))
-
-
-def kl_divergence(mu, log_var):
-    """KL(N(mu, exp(log_var)) || N(0, I)), summed over z's dimensions, averaged over the batch."""
-    return 0.5 * ops.mean(ops.sum(ops.square(mu) + ops.exp(log_var) - log_var - 1.0, axis=-1))
-
-
-def softmax_cross_entropy(logits, one_hot):
-    return ops.mean(ops.categorical_crossentropy(one_hot, logits, from_logits=True))
-
-
-def class_accuracy(logits, one_hot):
-    return ops.mean(ops.cast(ops.argmax(logits, axis=-1) == ops.argmax(one_hot, axis=-1), "float32"))
-
-
+# --------------------------------------------------------------------- feature centres
 def mean_feature_matching(centres, real, generated, groups, momentum):
     """L_GD / L_GC against moving-average feature centres, one centre per group (class).
 
@@ -498,20 +484,21 @@ def mean_feature_matching(centres, real, generated, groups, momentum):
         `(1/2 sum_k ||real centre_k - generated centre_k||^2 over the groups in the batch, new centre values)`.
     """
     counts = ops.sum(groups, axis=0)
-    present = ops.cast(counts > 0, "float32")[:, None]
+    present = counts > 0
     # The first batch of a group sets its centre; later ones blend in with `momentum`.
     decay = momentum * ops.cast(centres["updates"] > 0, "float32")[:, None]
 
     def moved(centre, features):
         batch_mean = ops.matmul(ops.transpose(groups), features) / ops.maximum(counts, 1e-12)[:, None]
         old = ops.stop_gradient(centre)
-        return present * (decay * old + (1.0 - decay) * batch_mean) + (1.0 - present) * old
+        return ops.where(present[:, None], decay * old + (1.0 - decay) * batch_mean, old)
 
     real_centres = ops.stop_gradient(moved(centres["real"], real))
     generated_centres = moved(centres["generated"], generated)
-    loss = 0.5 * ops.sum(present * ops.square(real_centres - generated_centres))
+    distances = ops.sum(ops.square(real_centres - generated_centres), axis=-1)
+    loss = 0.5 * ops.sum(ops.where(present, distances, 0.0))
     new = {"real": real_centres, "generated": ops.stop_gradient(generated_centres),
-           "updates": centres["updates"] + present[:, 0]}
+           "updates": centres["updates"] + ops.cast(present, "float32")}
     return loss, new
 
 
@@ -531,7 +518,7 @@ def _one_row(label):
 
 def _mask_like(mask, x):
     """A 0/1 mask of `x`'s shape, from one of `x`'s shape or one image's (channel axis optional)."""
-    if mask.ndim == x.ndim - 1 and x.shape[-1] == 1 and mask.shape in (x.shape[:-1], x.shape[1:-1]):
+    if x.shape[-1] == 1 and mask.shape in (x.shape[:-1], x.shape[1:-1]):
         mask = mask[..., None]
     if mask.shape == x.shape[1:]:
         mask = np.broadcast_to(mask, x.shape)

@@ -1,3 +1,7 @@
 from keras_syncgan.networks.image_discriminator import image_discriminator
 from keras_syncgan.networks.image_generator import image_generator
 from keras_syncgan.networks.synchronizer import synchronizer
+from keras_syncgan.networks.conditional_generator import conditional_generator
+from keras_syncgan.networks.encoder import encoder
+from keras_syncgan.networks.feature_classifier import feature_classifier
+from keras_syncgan.networks.feature_discriminator import feature_discriminator
