@@ -70,43 +70,53 @@ def versions():
     return found
 
 
+def header(peaks=None):
+    stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    machine = f"{platform.machine()}, {os.cpu_count()} CPU cores, Python {platform.python_version()}"
+    line = f"Machine: {machine}; device: CPU; versions: {versions()}"
+    if peaks:
+        line += f"; reference keras.ops.matmul rate (float32 1024x1024, GFLOP/s): { {b: round(p, 1) for b, p in peaks.items()} }"
+    return stamp, line
+
+
+def write(table, output, name, title, peaks=None):
+    stamp, line = header(peaks)
+    table.to_csv(output / f"{name}.csv", index=False)
+    text = "\n".join([f"# {title} ({stamp})", "", line, "", markdown(table.round(3)), ""])
+    (output / f"{name}.md").write_text(text)
+    print(text)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="a tiny configuration, one window (smoke test)")
+    parser.add_argument("--suite", default="all", choices=["all", "train", "inversion"])
     parser.add_argument("--backends", default="tensorflow,jax")
     parser.add_argument("--output", default=str(ROOT / "benchmarks" / "results"))
     args = parser.parse_args(argv)
     backends = args.backends.split(",")
-    import pandas as pd
-
-    rows = []
-    peaks = {b: run("benchmarks.train_step", "--matmul", backend=b)["matmul_gflops"] for b in backends}
-    for backend, width, batch, mode, pipeline in train_configs(args.quick, backends):
-        row = run("benchmarks.train_step", "--width", width, "--batch-size", batch, "--mode", mode,
-                  *(["--pipeline"] if pipeline else []), *windows_for(width, args.quick), backend=backend)
-        row["fraction_of_matmul_peak"] = row["achieved_gflops"] / peaks[backend]
-        rows.append(row)
-        print(json.dumps(row), flush=True)
-    inversion = run("benchmarks.inversion", *(["--samples", 8, "--steps", 5, "--eager-samples", 1, "--eager-steps", 2]
-                                               if args.quick else []))
-    if not args.quick:
-        inversion.update(run("benchmarks.inversion", "--warm-start"))
-    print(json.dumps(inversion), flush=True)
-
-    stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    machine = f"{platform.machine()}, {os.cpu_count()} CPU cores, {platform.python_version()}"
     output = pathlib.Path(args.output)
     output.mkdir(parents=True, exist_ok=True)
-    name = "quick" if args.quick else "train_step"
-    table = pd.DataFrame(rows)
-    table.to_csv(output / f"{name}.csv", index=False)
-    pd.DataFrame([inversion]).to_csv(output / f"{'quick_' if args.quick else ''}inversion.csv", index=False)
-    lines = [f"# Benchmarks ({stamp})", "", f"Machine: {machine}; device: CPU; versions: {versions()}; "
-             f"matmul peak (float32, GFLOP/s): { {b: round(p, 1) for b, p in peaks.items()} }", "",
-             markdown(table.round(3)), "", "Inversion (same generator and targets):", "",
-             markdown(pd.DataFrame([inversion]).round(2)), ""]
-    (output / f"{name}.md").write_text("\n".join(lines))
-    print("\n".join(lines))
+    prefix = "quick_" if args.quick else ""
+    import pandas as pd
+
+    if args.suite in ("all", "train"):
+        rows = []
+        peaks = {b: run("benchmarks.train_step", "--matmul", backend=b)["matmul_gflops"] for b in backends}
+        for backend, width, batch, mode, pipeline in train_configs(args.quick, backends):
+            row = run("benchmarks.train_step", "--width", width, "--batch-size", batch, "--mode", mode,
+                      *(["--pipeline"] if pipeline else []), *windows_for(width, args.quick), backend=backend)
+            row["fraction_of_matmul_rate"] = row["achieved_gflops"] / peaks[backend]
+            rows.append(row)
+            print(json.dumps(row), flush=True)
+        write(pd.DataFrame(rows), output, f"{prefix}train_step", "SyncGAN train-step throughput", peaks)
+    if args.suite in ("all", "inversion"):
+        inversion = run("benchmarks.inversion", *(["--samples", 8, "--steps", 5, "--eager-samples", 1,
+                                                   "--eager-steps", 2] if args.quick else []))
+        if not args.quick:
+            inversion.update(run("benchmarks.inversion", "--warm-start"))
+        write(pd.DataFrame([inversion]), output, f"{prefix}inversion",
+              "Generator inversion: batched compiled loop vs per-sample eager loop; encoder warm start")
 
 
 if __name__ == "__main__":

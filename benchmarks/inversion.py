@@ -11,7 +11,7 @@ import time
 import numpy as np
 
 
-def measure(samples=64, steps=200, eager_samples=4, eager_steps=20):
+def measure(samples=64, steps=1500, eager_samples=4, eager_steps=20):
     import keras
     import tensorflow as tf
 
@@ -19,8 +19,7 @@ def measure(samples=64, steps=200, eager_samples=4, eager_steps=20):
 
     model = presets.build_syncgan({"digit": (28, 28, 1), "fashion": (28, 28, 1)}, width="cpu")
     x = model.generate(z=np.random.default_rng(0).normal(size=(samples, model.latent_dim)))["digit"]
-    model.invert(x, "digit", steps=2, seed=0)  # compile once, as a user's second call would find it
-    start = time.perf_counter()
+    start = time.perf_counter()  # tracing included: each call builds its loop (the authors' 1,500 steps amortise it)
     model.invert(x, "digit", steps=steps, seed=0)
     batched = samples * steps / (time.perf_counter() - start)
 
@@ -72,7 +71,7 @@ def warm_start_steps_saved(epochs=4, samples=64, warm_steps=20, learning_rate=0.
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--samples", type=int, default=64)
-    parser.add_argument("--steps", type=int, default=200)
+    parser.add_argument("--steps", type=int, default=1500)
     parser.add_argument("--eager-samples", type=int, default=4)
     parser.add_argument("--eager-steps", type=int, default=20)
     parser.add_argument("--warm-start", action="store_true", help="measure the steps the encoder saves instead")

@@ -36,11 +36,13 @@ def _compiled(fn, jit_compile):
         return jax.jit(fn)
     import tensorflow as tf
 
+    if jit_compile == "auto":  # XLA pays on GPUs; on CPUs it made these loops 2-3x slower (benchmarks/)
+        jit_compile = bool(tf.config.list_physical_devices("GPU"))
     return tf.function(fn, jit_compile=bool(jit_compile))
 
 
 def optimize_latents(loss_fn, z0, steps=1500, learning_rate=0.1, optimizer="sgd", beta_1=0.9, beta_2=0.999,
-                     epsilon=1e-8, jit_compile=True):
+                     epsilon=1e-8, jit_compile="auto"):
     """Minimises `loss_fn(z)` (one loss per sample, shape `(n,)`) over `z` of shape `(n, latent_dim)`.
 
     Args:
@@ -50,7 +52,8 @@ def optimize_latents(loss_fn, z0, steps=1500, learning_rate=0.1, optimizer="sgd"
         steps: number of updates.
         learning_rate: step size.
         optimizer: "sgd" (plain gradient descent, the SyncGAN authors' choice) or "adam".
-        jit_compile: XLA-compile the loop (TensorFlow; JAX always jit-compiles).
+        jit_compile: XLA-compile the loop on TensorFlow: True, False, or "auto" (only when a GPU is
+            visible). JAX always jit-compiles.
 
     Returns:
         `(z, losses)`: the final codes and their per-sample losses, as backend tensors.

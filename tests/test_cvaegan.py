@@ -323,3 +323,16 @@ def test_constructor_checks_mode_and_networks():
         CVAEGAN(g, e, mode="cvae", latent_dim=4)
     with pytest.raises(ValueError, match="`inpaint` needs the encoder"):
         small_cvaegan("fm-cgan").inpaint(np.zeros((1, 8, 8)), np.ones((8, 8)), [0])
+
+
+def test_class_grid_writes_one_row_per_class_during_fit(digits, tmp_path):
+    from keras_syncgan.callbacks import ClassGrid
+
+    x, y = digits[0], digits[1]
+    model = _compile(small_cvaegan())
+    grid = ClassGrid(tmp_path / "classes", n=3, log_dir=tmp_path / "tb")
+    model.fit(x[:128], y[:128], batch_size=64, epochs=1, verbose=0, callbacks=[grid])
+    assert [p.name for p in grid.written] == ["samples_epoch_001.png"]
+    assert grid.written[0].read_bytes()[:4] == b"\x89PNG"
+    samples, _ = grid.figure()
+    assert samples["samples"].shape == (NUM_CLASSES * 3, 8, 8, 1)

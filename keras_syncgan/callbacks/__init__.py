@@ -1,4 +1,4 @@
 from keras_syncgan.callbacks.audio_samples import AudioSamples
 from keras_syncgan.callbacks.metrics_callback import MetricsCallback
-from keras_syncgan.callbacks.sample_grid import SampleGrid
+from keras_syncgan.callbacks.sample_grid import ClassGrid, SampleGrid
 from keras_syncgan.callbacks.transfer_grid import TransferGrid, transfer_rows

@@ -3,7 +3,7 @@ import pathlib
 import keras
 import numpy as np
 
-from keras_syncgan.plotting import pair_grid, save_figure
+from keras_syncgan.plotting import image_grid, pair_grid, save_figure
 
 
 class SampleGrid(keras.callbacks.Callback):
@@ -35,15 +35,38 @@ class SampleGrid(keras.callbacks.Callback):
     def on_train_begin(self, logs=None):
         self.z = np.random.default_rng(self.seed).normal(size=(self.n, self.model.latent_dim)).astype("float32")
 
+    def figure(self):
+        """Samples of the fixed z and the figure showing them."""
+        samples = self.model.generate(z=self.z)
+        return samples, pair_grid(samples, self.pairs_per_row)
+
     def on_epoch_end(self, epoch, logs=None):
         if (epoch + 1) % self.every:
             return
-        samples = self.model.generate(z=self.z)
+        samples, figure = self.figure()
         path = self.directory / f"{self.prefix}_epoch_{epoch + 1:03d}.png"
-        self.written.append(save_figure(pair_grid(samples, self.pairs_per_row), path))
+        self.written.append(save_figure(figure, path))
         if self.log_dir is not None and keras.backend.backend() == "tensorflow":
             import tensorflow as tf
 
             with tf.summary.create_file_writer(str(self.log_dir)).as_default():
                 for modality, images in samples.items():
                     tf.summary.image(f"{self.prefix}/{modality}", images, step=epoch + 1, max_outputs=self.n)
+
+
+class ClassGrid(SampleGrid):
+    """`SampleGrid` for class-conditional models (CVAE-GAN): one row per class, one column per fixed z.
+
+    Reading along a row shows variety within a class; down a column, the same z (style) across
+    classes. Same files and options as `SampleGrid`; `n` is the number of z per class.
+
+    Example:
+    >>> grid = ClassGrid("outputs/classes", n=8)
+    >>> # cvaegan.fit(x, y, epochs=5, callbacks=[grid])
+    """
+
+    def figure(self):
+        classes = np.arange(self.model.num_classes)
+        images = self.model.generate(np.repeat(classes, self.n), z=np.tile(self.z, (len(classes), 1)))
+        rows = [images[k * self.n:(k + 1) * self.n] for k in classes]
+        return {"samples": images}, image_grid(rows, row_labels=[str(k) for k in classes])

@@ -176,7 +176,7 @@ class SyncGAN(GANModel):
 
     # ----------------------------------------------------------------- cross-modal transfer
     def invert(self, x, modality, steps=1500, learning_rate=0.1, optimizer="sgd", restarts=1, prior_weight=0.0,
-               z0=None, warm_start=False, seed=None, jit_compile=True):
+               z0=None, warm_start=False, seed=None, jit_compile="auto"):
         """Recovers latent codes of real samples by inverting one generator (the paper's transfer step).
 
         Minimises, for every sample at once, sum_pixels (G_m(z) - x)^2 + prior_weight * ||z||^2 over z
