@@ -1,7 +1,6 @@
 """A small CNN classifier per image dataset: the frozen "Inception network" of the offline metrics."""
 
 import keras
-import numpy as np
 
 from keras_syncgan import data
 from keras_syncgan.metrics import conditional_accuracy
