@@ -2,3 +2,6 @@ from keras_syncgan.callbacks.audio_samples import AudioSamples
 from keras_syncgan.callbacks.metrics_callback import MetricsCallback
 from keras_syncgan.callbacks.sample_grid import ClassGrid, SampleGrid
 from keras_syncgan.callbacks.transfer_grid import TransferGrid, transfer_rows
+from keras_syncgan.callbacks.backup_and_restore import BackupAndRestore
+from keras_syncgan.callbacks.model_checkpoint import ModelCheckpoint
+from keras_syncgan.callbacks.terminate_on_nan import TerminateOnNaN

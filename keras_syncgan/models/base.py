@@ -14,11 +14,12 @@ backend's business:
 """
 
 import contextlib
+import os
 
 import keras
 from keras import ops
 
-from keras_syncgan.utils import describe
+from keras_syncgan.utils import atomic_write, describe
 
 
 class _NetworkOptimizerMap:
@@ -42,7 +43,7 @@ class GANModel(keras.Model):
         - `optimizer_targets()`: `{optimizer name: [networks it trains]}`, in update order;
         - `default_optimizers()`: `{optimizer name: keras optimizer}`;
         - `gan_train_step(data)`: the algorithm, returning the logs dict;
-        - `tracker_names()`: the names of the logged losses/metrics;
+        - `tracker_names()`: `{logged loss/metric name: optimizer name of the network it measures}`;
         - `ema_networks()`: the networks whose weights the EMA averages (the generators).
 
     Args:
@@ -102,6 +103,12 @@ class GANModel(keras.Model):
     # ----------------------------------------------------------------- subclass interface
     def tracker_names(self):
         raise NotImplementedError
+
+    def networks_of_logs(self, names):
+        """The optimizer (network group) names that logged `names`, in update order, without repeats."""
+        owners = self.tracker_names()
+        found = {owners[name] for name in names if name in owners}
+        return [name for name in self.optimizer_targets() if name in found]
 
     def optimizer_targets(self):
         raise NotImplementedError
@@ -172,6 +179,36 @@ class GANModel(keras.Model):
     @staticmethod
     def deserialize_networks(configs):
         return {name: keras.saving.deserialize_keras_object(cfg) for name, cfg in configs.items()}
+
+    # Saving goes through a temporary file and a rename, so a crash or a kill during a save (by
+    # `fit` callbacks such as ModelCheckpoint and BackupAndRestore too) leaves the previous file whole.
+    def save(self, filepath, overwrite=True, **kwargs):
+        if not overwrite and os.path.exists(filepath):
+            raise FileExistsError(f"`filepath` {str(filepath)!r} exists and `overwrite=False`.")
+        return atomic_write(filepath, lambda tmp: super(GANModel, self).save(tmp, overwrite=True, **kwargs))
+
+    def save_weights(self, filepath, overwrite=True, **kwargs):
+        if not overwrite and os.path.exists(filepath):
+            raise FileExistsError(f"`filepath` {str(filepath)!r} exists and `overwrite=False`.")
+        return atomic_write(filepath, lambda tmp: super(GANModel, self).save_weights(tmp, overwrite=True, **kwargs))
+
+    @classmethod
+    def load(cls, filepath, **kwargs):
+        """Loads a `.keras` file saved by this class (or a subclass); other models raise `TypeError`.
+
+        `keras.models.load_model` would return whatever model the file holds; this says so when a
+        file saved by another model class is given where a `cls` is expected.
+        """
+        if not str(filepath).endswith(".keras"):
+            raise ValueError(f"`filepath` must be a `.keras` file saved by `{cls.__name__}.save`; "
+                             f"received {str(filepath)!r}.")
+        if not os.path.exists(filepath):
+            raise FileNotFoundError(f"`filepath` {str(filepath)!r} does not exist.")
+        model = keras.saving.load_model(filepath, **kwargs)
+        if not isinstance(model, cls):
+            raise TypeError(f"`filepath` {str(filepath)!r} holds a {type(model).__name__}, not a {cls.__name__}; "
+                            f"load it with `{type(model).__name__}.load` or `keras.models.load_model`.")
+        return model
 
     # Keras does not save a SeedGenerator's state; without it a reloaded model would draw other noise
     # than the original and a resumed run would diverge from an uninterrupted one.

@@ -146,11 +146,14 @@ class CVAEGAN(GANModel):
     # ----------------------------------------------------------------- GANModel interface
     def tracker_names(self):
         uses = _NETWORKS_OF_MODE[self.mode]
-        names = ["d_loss", "c_loss", "c_accuracy"] if "discriminator" in uses else []
-        names += ["e_loss", "kl_loss", "pairwise_loss"] if "encoder" in uses else []
-        names.append("g_loss")
-        names += ["g_adversarial_loss", "g_class_loss"] if self.mode == "cgan" else []
-        names += ["d_matching_loss", "c_matching_loss"] if self.mode in _FEATURE_MATCHING_MODES else []
+        names = {"d_loss": "discriminator", "c_loss": "classifier", "c_accuracy": "classifier"} \
+            if "discriminator" in uses else {}
+        names.update(dict.fromkeys(["e_loss", "kl_loss", "pairwise_loss"], "encoder") if "encoder" in uses else {})
+        names["g_loss"] = "generator"
+        if self.mode == "cgan":
+            names.update(dict.fromkeys(["g_adversarial_loss", "g_class_loss"], "generator"))
+        if self.mode in _FEATURE_MATCHING_MODES:  # the generator's matching terms against D's and C's features
+            names.update(dict.fromkeys(["d_matching_loss", "c_matching_loss"], "generator"))
         return names
 
     def optimizer_targets(self):

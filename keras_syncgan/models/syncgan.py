@@ -77,8 +77,9 @@ class SyncGAN(GANModel):
 
     # ----------------------------------------------------------------- GANModel interface
     def tracker_names(self):
-        return ([f"d_loss_{m}" for m in self.modalities]
-                + ["s_loss", "s_accuracy", "g_loss", "g_adversarial_loss", "g_sync_loss"])
+        return {**{f"d_loss_{m}": f"discriminator_{m}" for m in self.modalities},
+                "s_loss": "synchronizer", "s_accuracy": "synchronizer",
+                **dict.fromkeys(["g_loss", "g_adversarial_loss", "g_sync_loss"], "generators")}
 
     def optimizer_targets(self):
         return {**{f"discriminator_{m}": [self.discriminators[m]] for m in self.modalities},
