@@ -13,6 +13,7 @@ import dataclasses
 import numpy as np
 
 from keras_syncgan import networks
+from keras_syncgan.models.cvaegan import CVAEGAN
 from keras_syncgan.models.syncgan import SyncGAN
 
 WIDTHS = {"authors": {"filters": 128, "hidden": 256}, "cpu": {"filters": 32, "hidden": 128}}
@@ -48,6 +49,30 @@ def build_syncgan(sample_shapes, latent_dim=64, width="cpu", seed=0, **model_kwa
         latent_dim=latent_dim, seed=seed, **model_kwargs)
 
 
+def build_cvaegan(image_shape, num_classes=10, latent_dim=64, width="cpu", seed=0, **model_kwargs):
+    """A CVAE-GAN (E, G, D, C) for one image shape, with the networks at a named width.
+
+    Args:
+        image_shape: `(height, width, channels)`, sides divisible by 4.
+        width: "authors" or "cpu" (filters of every network, the encoder's hidden size), or a dict
+            `{"filters": f, "hidden": h}`.
+
+    Example:
+    >>> model = build_cvaegan((8, 8, 1), num_classes=10, latent_dim=8, width={"filters": 4, "hidden": 8})
+    >>> model.generate([0, 9]).shape
+    (2, 8, 8, 1)
+    """
+    sizes = WIDTHS[width] if isinstance(width, str) else dict(width)
+    filters = sizes["filters"]
+    return CVAEGAN(
+        generator=networks.conditional_generator(image_shape, num_classes, latent_dim=latent_dim, filters=filters),
+        encoder=networks.encoder(image_shape, num_classes, latent_dim=latent_dim, filters=filters,
+                                 hidden=sizes["hidden"]),
+        discriminator=networks.feature_discriminator(image_shape, filters=filters),
+        classifier=networks.feature_classifier(image_shape, num_classes, filters=filters),
+        seed=seed, **model_kwargs)
+
+
 @dataclasses.dataclass
 class PairedData:
     """Train/test arrays per modality, paired by class label."""
@@ -70,6 +95,14 @@ def mnist_fashion_data():
     (xf, yf), (xf_test, yf_test) = load_fashion_mnist()
     return PairedData({"digit": xd, "fashion": xf}, {"digit": yd, "fashion": yf},
                       {"digit": xd_test, "fashion": xf_test}, {"digit": yd_test, "fashion": yf_test})
+
+
+def fashion_data():
+    """Fashion-MNIST alone, as one-modality `PairedData` ("fashion"): the CVAE-GAN preset's data."""
+    from keras_syncgan.data import load_fashion_mnist
+
+    (x, y), (x_test, y_test) = load_fashion_mnist()
+    return PairedData({"fashion": x}, {"fashion": y}, {"fashion": x_test}, {"fashion": y_test})
 
 
 def mnist_speech_data(source="fsdd", path=None, **spectrogram_kwargs):

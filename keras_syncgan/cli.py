@@ -1,0 +1,239 @@
+"""The command line: train a named preset into a run directory, and evaluate a run.
+
+    python -m keras_syncgan train PRESET [--steps N | --epochs N] [--steps-per-epoch N] [--batch-size N]
+                                         [--width cpu|authors] [--paired-fraction F] [--seed S] [--output DIR]
+    python -m keras_syncgan evaluate RUN_DIR
+
+A run directory (default `outputs/runs/PRESET`) holds `config.json` (the preset and arguments),
+`training_log.csv`, per-epoch sample grids in `grids/` (and WAVs in `audio/` for sound), the
+final picture (`pairs.png` or `classes.png`), `model.keras` (written every epoch), `backup/` and,
+after evaluation, `metrics.csv` and `metrics.md`. Running the same `train` command again resumes
+from the last completed epoch (`backup/`); a larger `--steps` trains on from there.
+
+Example:
+>>> main(["train", "syncgan-mnist-fashion", "--steps", "2500", "--output", "outputs/demo"])  # doctest: +SKIP
+"""
+
+import argparse
+import json
+import math
+import pathlib
+import sys
+import time
+
+import numpy as np
+
+from keras_syncgan import presets, recipes
+
+CONFIG_FILE = "config.json"
+MODEL_FILE = "model.keras"
+# Arguments that define what a run directory's model is: a resumed run must repeat them.
+RUN_DEFINING = ("preset", "tiny", "width", "batch_size", "paired_fraction", "seed", "steps_per_epoch")
+
+
+def _number(kind, minimum, maximum=None, name=None):
+    """An argparse `type` accepting a `kind` in [minimum, maximum] (or (0, maximum] for minimum 0)."""
+    interval = f"in (0, {maximum}]" if minimum == 0 else f">= {minimum}"
+
+    def parse(text):
+        try:
+            value = kind(text)
+        except ValueError:
+            value = None
+        low_ok = value is not None and (value > 0 if minimum == 0 else value >= minimum)
+        if not low_ok or (maximum is not None and value > maximum):
+            raise argparse.ArgumentTypeError(f"expected {'an integer' if kind is int else 'a number'} {interval}; "
+                                             f"received {text!r}")
+        return value
+
+    parse.__name__ = name or kind.__name__
+    return parse
+
+
+def _preset(name):
+    if name not in recipes.RECIPES:
+        raise argparse.ArgumentTypeError(f"unknown preset {name!r}; expected one of: {', '.join(recipes.RECIPES)}")
+    return name
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(prog="python -m keras_syncgan", description=__doc__.split("\n\n")[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    presets_help = "; ".join(f"{name}: {recipe.summary}" for name, recipe in recipes.RECIPES.items())
+    train = commands.add_parser("train", help="train a named preset into a run directory (resumable)",
+                                description=f"Presets: {presets_help}.")
+    train.add_argument("preset", type=_preset, help=f"one of: {', '.join(recipes.RECIPES)}")
+    length = train.add_mutually_exclusive_group()
+    length.add_argument("--steps", type=_number(int, 1), help="training iterations (default: the preset's)")
+    length.add_argument("--epochs", type=_number(int, 1), help="epochs of --steps-per-epoch iterations")
+    train.add_argument("--steps-per-epoch", type=_number(int, 1), default=250,
+                       help="iterations between grids, logs and backups (default 250)")
+    train.add_argument("--batch-size", type=_number(int, 2), help="SyncGAN: tuples per batch, half synchronous; "
+                       "CVAE-GAN: images (default: the preset's, 64)")
+    train.add_argument("--width", choices=sorted(presets.WIDTHS), default="cpu",
+                       help="network size: 'cpu' (default) or the authors' ('authors', a GPU size)")
+    train.add_argument("--paired-fraction", type=_number(float, 0, 1.0, name="fraction"),
+                       help="SyncGAN: fraction of each class with pair labels (default: the preset's)")
+    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--output", type=pathlib.Path, help="run directory (default outputs/runs/PRESET)")
+    train.add_argument("--tiny", action="store_true", help=argparse.SUPPRESS)  # tests: 8x8 digits, tiny networks
+    evaluate = commands.add_parser("evaluate", help="evaluate a run directory; writes metrics.csv and metrics.md")
+    evaluate.add_argument("run_dir", type=pathlib.Path, help="a directory written by `train`")
+    return parser
+
+
+def main(argv=None):
+    """Runs the command line; returns the result of the command (a `TrainResult` or a metrics table)."""
+    argv = sys.argv[1:] if argv is None else [str(a) for a in argv]
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command == "train":
+        recipe = recipes.get(args.preset, tiny=args.tiny)
+        if args.paired_fraction is not None and recipe.kind != "syncgan":
+            parser.error(f"argument --paired-fraction: applies to SyncGAN presets only; {args.preset} is a "
+                         f"{recipe.kind} preset (received --paired-fraction {args.paired_fraction})")
+        try:
+            return train(recipe, {**settings_of(args, recipe), "command": " ".join(["python -m keras_syncgan", *argv])})
+        except RunMismatchError as error:
+            parser.error(str(error))
+    try:
+        return evaluate_run(args.run_dir)
+    except FileNotFoundError as error:
+        parser.error(f"argument run_dir: {error}")
+
+
+class RunMismatchError(ValueError):
+    """The output directory holds a run with other defining arguments, so it cannot resume."""
+
+
+def settings_of(args, recipe):
+    """The run's resolved settings (what `config.json` records) from parsed arguments and the recipe."""
+    steps_per_epoch = args.steps_per_epoch
+    if args.epochs is not None:
+        epochs = args.epochs
+    else:
+        steps = args.steps or recipe.steps
+        steps_per_epoch = min(steps_per_epoch, steps)
+        epochs = math.ceil(steps / steps_per_epoch)
+    return {
+        "preset": recipe.name, "tiny": bool(args.tiny), "width": recipe.width or args.width,
+        "batch_size": args.batch_size or recipe.batch_size,
+        "paired_fraction": (args.paired_fraction or recipe.paired_fraction) if recipe.kind == "syncgan" else None,
+        "seed": args.seed, "epochs": epochs, "steps_per_epoch": steps_per_epoch, "steps": epochs * steps_per_epoch,
+        "output": str(args.output or pathlib.Path("outputs", "runs", recipe.name)),
+    }
+
+
+def _check_resumable(run_dir, settings):
+    path = run_dir / CONFIG_FILE
+    if not path.exists():
+        return
+    previous = json.loads(path.read_text())
+    for key in RUN_DEFINING:
+        if previous.get(key) != settings[key]:
+            raise RunMismatchError(
+                f"argument --output: {run_dir} holds a run with {key}={previous.get(key)!r}; this command has "
+                f"{key}={settings[key]!r}. Resume with the same {key}, or choose another --output.")
+
+
+def _resumed_epoch(backup_dir):
+    """The epoch the backup in `backup_dir` resumes from (0 without one)."""
+    metadata = backup_dir / "training_metadata.json"
+    return json.loads(metadata.read_text())["epoch"] if metadata.exists() else 0
+
+
+def _write_json(path, value):
+    from keras_syncgan.utils import atomic_write
+
+    atomic_write(path, lambda tmp: pathlib.Path(tmp).write_text(json.dumps(value, indent=2) + "\n"))
+
+
+class TrainResult:
+    """What `train` did: the model, its `History`, the epoch it resumed from and the metrics table."""
+
+    def __init__(self, run_dir, model, history, initial_epoch, metrics):
+        self.run_dir, self.model, self.history = run_dir, model, history
+        self.initial_epoch, self.metrics = initial_epoch, metrics
+
+
+def train(recipe, settings):
+    """Trains `recipe` with `settings` (see `settings_of`) into `settings["output"]`, resuming if possible."""
+    import keras
+
+    from keras_syncgan import callbacks as package_callbacks
+
+    run_dir = pathlib.Path(settings["output"])
+    _check_resumable(run_dir, settings)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    initial_epoch = _resumed_epoch(run_dir / "backup")
+    _write_json(run_dir / CONFIG_FILE, settings)
+
+    keras.utils.set_random_seed(settings["seed"])
+    data = recipe.data()
+    model = recipes.build_model(recipe, data, settings["width"], settings["seed"])
+    model.compile(**recipe.compile_kwargs)  # built and compiled before fit, so that BackupAndRestore can restore into it
+    dataset = recipes.training_dataset(recipe, data, settings["batch_size"], settings["paired_fraction"],
+                                       settings["seed"], steps_done=initial_epoch * settings["steps_per_epoch"])
+    pictures = recipes.sample_callbacks(recipe, run_dir)
+    print(f"{recipe.name}: {recipe.summary}\n  width={settings['width']}, {settings['epochs']} epochs x "
+          f"{settings['steps_per_epoch']} steps, batch {settings['batch_size']}, {model.count_params():,} parameters; "
+          + (f"resuming after epoch {initial_epoch}" if initial_epoch else "from scratch") + f"; run dir {run_dir}")
+    start = time.time()
+    history = model.fit(
+        dataset, epochs=settings["epochs"], steps_per_epoch=settings["steps_per_epoch"],
+        verbose=1 if sys.stdout.isatty() else 2,
+        callbacks=[package_callbacks.TerminateOnNaN(),
+                   package_callbacks.BackupAndRestore(backup_dir=str(run_dir / "backup"), save_freq="epoch",
+                                                      delete_checkpoint=False),
+                   package_callbacks.ModelCheckpoint(str(run_dir / MODEL_FILE), save_freq="epoch"),
+                   keras.callbacks.CSVLogger(str(run_dir / "training_log.csv"), append=initial_epoch > 0), *pictures])
+    seconds = time.time() - start
+    if getattr(model, "diverged", None):
+        raise SystemExit(f"{recipe.name}: training diverged ({model.diverged}); the last good checkpoint is in "
+                         f"{run_dir}. Re-run with another --seed or a smaller learning rate.")
+    if not (run_dir / MODEL_FILE).exists():  # nothing left to train: the run was complete
+        model.save(run_dir / MODEL_FILE)
+    _save_final_picture(pictures[0], model, run_dir / recipe.picture)
+    print(f"Trained epochs {initial_epoch + 1}-{settings['epochs']} in {seconds:.0f} s; model: {run_dir / MODEL_FILE}")
+    return TrainResult(run_dir, model, history, initial_epoch, evaluate_run(run_dir, model=model, data=data))
+
+
+def _save_final_picture(grid, model, path):
+    """The sample grid's figure for its fixed z, drawn by the final model."""
+    from keras_syncgan.plotting import save_figure
+
+    grid.set_model(model)
+    grid.on_train_begin()
+    save_figure(grid.figure()[1], path)
+
+
+def evaluate_run(run_dir, model=None, data=None):
+    """Evaluates the run in `run_dir`; writes `metrics.csv` and `metrics.md` there and prints the table."""
+    import keras
+
+    run_dir = pathlib.Path(run_dir)
+    for name in (CONFIG_FILE, MODEL_FILE):
+        if not (run_dir / name).exists():
+            raise FileNotFoundError(f"expected a run directory written by `train` with {name}; "
+                                    f"received {str(run_dir)!r}, which has no {name}")
+    settings = json.loads((run_dir / CONFIG_FILE).read_text())
+    recipe = recipes.get(settings["preset"], tiny=settings["tiny"])
+    model = model if model is not None else keras.models.load_model(run_dir / MODEL_FILE)
+    data = data if data is not None else recipe.data()
+    start = time.time()
+    table = recipes.evaluate(recipe, model, data, seed=settings["seed"])
+    table.to_csv(run_dir / "metrics.csv", index=False)
+    markdown = markdown_table(table)
+    (run_dir / "metrics.md").write_text(f"{settings['preset']}, {settings['steps']} steps "
+                                        f"(evaluated in {time.time() - start:.0f} s)\n\n{markdown}\n")
+    print(f"\nMetrics of {run_dir} ({settings['preset']}, {settings['steps']} steps; baseline: real data scored "
+          f"the same way):\n{markdown}\nWritten: {run_dir / 'metrics.csv'}, {run_dir / 'metrics.md'}")
+    return table
+
+
+def markdown_table(table, digits=3):
+    """A pandas DataFrame as a markdown table, numbers rounded to `digits` decimals, NaN left blank."""
+    cell = lambda v: "" if isinstance(v, float) and np.isnan(v) else (f"{v:.{digits}f}" if isinstance(v, float) else str(v))
+    lines = ["| " + " | ".join(table.columns) + " |", "| " + " | ".join("---" for _ in table.columns) + " |"]
+    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in table.itertuples(index=False)]
+    return "\n".join(lines)

@@ -1,0 +1,220 @@
+"""The command line's named presets: per preset, its data, model, default length and evaluators.
+
+A `Recipe` is one row of `RECIPES`; everything else (building, the input pipeline, callbacks,
+evaluation) is written once and reads the row. `python -m keras_syncgan train PRESET` runs one.
+
+| preset | data | model | evaluators |
+| --- | --- | --- | --- |
+| `syncgan-mnist-fashion` | MNIST digit k <-> Fashion-MNIST class k, every pair labelled | SyncGAN | MNIST, Fashion-MNIST |
+| `syncgan-mnist-fashion-semi` | the same, pair labels for 10 % (`--paired-fraction`) | SyncGAN | MNIST, Fashion-MNIST |
+| `syncgan-mnist-speech` | MNIST digit k <-> spoken digit k (FSDD spectrograms) | SyncGAN | MNIST, FSDD |
+| `cvaegan-fashion` | Fashion-MNIST, class-conditional | CVAE-GAN | Fashion-MNIST |
+
+Example:
+>>> recipe = get("syncgan-mnist-fashion")
+>>> recipe.kind, recipe.steps, recipe.evaluators
+('syncgan', 20000, {'digit': 'mnist', 'fashion': 'fashion_mnist'})
+"""
+
+import dataclasses
+import math
+
+import numpy as np
+
+from keras_syncgan import presets
+
+# Metric settings of `evaluate`: generated samples per modality, and test samples inverted per
+# transfer direction (Adam, 300 steps, 3 restarts: about a minute per direction on 2 CPU cores).
+FULL_EVALUATION = {"n": 2000, "transfer_samples": 200}
+# `--tiny` (tests): sklearn's 8x8 digits stand in for every modality, with tiny networks.
+TINY_EVALUATION = {"n": 100, "transfer_samples": 8, "transfer_kwargs": {"steps": 5, "restarts": 1}}
+TINY_WIDTH = {"filters": 8, "hidden": 16}  # and eager steps: tracing would cost more than a few steps
+TINY_SPECTROGRAM = {"frame_length": 16, "frame_step": 8}  # 8 frequency bins: an 8x8 "spectrogram"
+
+
+@dataclasses.dataclass(frozen=True)
+class Recipe:
+    """One named preset of the command line.
+
+    Args:
+        name: the preset's name on the command line.
+        summary: one line for `--help` and the run's header.
+        kind: "syncgan" or "cvaegan".
+        data: a function returning `presets.PairedData` (one modality for CVAE-GAN).
+        evaluators: `{modality: Evaluator.for_dataset name}`.
+        steps: default training iterations.
+        batch_size: SyncGAN: tuples per batch (half synchronous); CVAE-GAN: images per batch.
+        paired_fraction: SyncGAN: the class-stratified fraction whose pair labels are kept.
+        sound: the spectrogram modality written as WAV files (`AudioSamples`), if any.
+        spectrogram_kwargs: the STFT settings of that modality's spectrograms.
+        width: a fixed network width overriding `--width` (tiny runs).
+        compile_kwargs: options of the model's `compile()`.
+        grid_codes: fixed latent codes in the sample grids (CVAE-GAN: a quarter of them per class).
+        evaluation: options of `keras_syncgan.evaluate`.
+    """
+
+    name: str
+    summary: str
+    kind: str
+    data: object
+    evaluators: dict
+    steps: int
+    batch_size: int = 64
+    paired_fraction: float = 1.0
+    sound: str = None
+    spectrogram_kwargs: dict = dataclasses.field(default_factory=dict)
+    width: dict = None
+    compile_kwargs: dict = dataclasses.field(default_factory=dict)
+    grid_codes: int = 32
+    evaluation: dict = dataclasses.field(default_factory=lambda: dict(FULL_EVALUATION))
+
+    @property
+    def picture(self):
+        """The file name of the final sample picture in the run directory."""
+        return "pairs.png" if self.kind == "syncgan" else "classes.png"
+
+
+_MNIST_FASHION = {"digit": "mnist", "fashion": "fashion_mnist"}
+RECIPES = {recipe.name: recipe for recipe in (
+    Recipe("syncgan-mnist-fashion", "SyncGAN, MNIST digit k <-> Fashion-MNIST class k, fully paired",
+           "syncgan", presets.mnist_fashion_data, _MNIST_FASHION, steps=20000),
+    Recipe("syncgan-mnist-fashion-semi", "SyncGAN, MNIST <-> Fashion-MNIST, pair labels for a fraction (default 10 %)",
+           "syncgan", presets.mnist_fashion_data, _MNIST_FASHION, steps=20000, paired_fraction=0.1),
+    Recipe("syncgan-mnist-speech", "SyncGAN, MNIST digit k <-> spoken digit k (FSDD spectrograms, WAV samples)",
+           "syncgan", presets.mnist_speech_data, {"digit": "mnist", "speech": "spoken_digits"}, steps=10000,
+           sound="speech"),
+    Recipe("cvaegan-fashion", "CVAE-GAN, class-conditional Fashion-MNIST",
+           "cvaegan", presets.fashion_data, {"fashion": "fashion_mnist"}, steps=20000),
+)}
+
+
+def get(name, tiny=False):
+    """The recipe called `name`; with `tiny`, its stand-in of seconds (8x8 digits, tiny networks)."""
+    if name not in RECIPES:
+        raise ValueError(f"Unknown preset {name!r}; expected one of {', '.join(RECIPES)}.")
+    recipe = RECIPES[name]
+    if not tiny:
+        return recipe
+    return dataclasses.replace(
+        recipe, data=lambda: tiny_data(list(recipe.evaluators)), evaluators={m: "digits" for m in recipe.evaluators},
+        width=TINY_WIDTH, evaluation=dict(TINY_EVALUATION), compile_kwargs={"run_eagerly": True},
+        grid_codes=4,
+        spectrogram_kwargs=TINY_SPECTROGRAM if recipe.sound else {})
+
+
+def tiny_data(modalities):
+    """sklearn's 8x8 digits as every modality: data for tests of the whole pipeline in seconds."""
+    from keras_syncgan.data import load_digits
+
+    (x, y), (x_test, y_test) = load_digits(size=8)
+    copies = lambda array: {m: array for m in modalities}
+    return presets.PairedData(copies(x), copies(y), copies(x_test), copies(y_test))
+
+
+def build_model(recipe, data, width="cpu", seed=0):
+    """The recipe's model for `data`, uncompiled; `recipe.width`, when set, overrides `width`."""
+    width = recipe.width or width
+    if recipe.kind == "syncgan":
+        return presets.build_syncgan(data.sample_shapes, width=width, seed=seed)
+    (modality, shape), = data.sample_shapes.items()
+    return presets.build_cvaegan(shape, num_classes=int(data.y_train[modality].max()) + 1, width=width, seed=seed)
+
+
+def training_dataset(recipe, data, batch_size, paired_fraction=None, seed=0, steps_done=0):
+    """An endless `tf.data.Dataset` of training batches; `steps_done` (a resumed run) draws fresh ones.
+
+    SyncGAN: `paired_dataset` batches (half synchronous, half asynchronous tuples). CVAE-GAN:
+    shuffled `(images, labels)` batches.
+    """
+    import tensorflow as tf
+
+    from keras_syncgan.data import paired_dataset
+
+    if recipe.kind == "syncgan":
+        fraction = recipe.paired_fraction if paired_fraction is None else paired_fraction
+        dataset, sampler = paired_dataset(data.x_train, data.y_train, batch_size=batch_size,
+                                          paired_fraction=fraction, seed=seed)
+        # The labelled subset depends on the seed alone, so it stays the same; the draws continue.
+        sampler.epoch = math.ceil(steps_done / sampler.steps_per_epoch)
+        return dataset.repeat()
+    (modality,) = data.x_train
+    x, y = data.x_train[modality], data.y_train[modality].astype("int32")
+    x = x[..., None] if x.ndim == 3 else x
+    dataset = tf.data.Dataset.from_tensor_slices((x, y)).shuffle(len(x), seed=seed + steps_done)
+    return dataset.repeat().batch(batch_size, drop_remainder=True).prefetch(tf.data.AUTOTUNE)
+
+
+def sample_callbacks(recipe, run_dir):
+    """The recipe's picture callbacks (and WAVs for a sound modality); the first one draws the final picture."""
+    from keras_syncgan.callbacks import AudioSamples, ClassGrid, SampleGrid
+
+    if recipe.kind == "cvaegan":
+        return [ClassGrid(run_dir / "grids", n=max(1, recipe.grid_codes // 4))]
+    callbacks = [SampleGrid(run_dir / "grids", n=recipe.grid_codes, pairs_per_row=8)]
+    if recipe.sound:
+        callbacks.append(AudioSamples(run_dir / "audio", sound=recipe.sound, n=min(8, recipe.grid_codes),
+                                      spectrogram_kwargs=recipe.spectrogram_kwargs))
+    return callbacks
+
+
+def evaluators(recipe):
+    """`{modality: Evaluator}`: trained on first use (minutes for MNIST), then cached."""
+    from keras_syncgan.evaluation import Evaluator
+
+    return {m: Evaluator.for_dataset(name) for m, name in recipe.evaluators.items()}
+
+
+def evaluate(recipe, model, data, seed=0):
+    """The run's metrics table (pandas): `keras_syncgan.evaluate` for SyncGAN; for CVAE-GAN,
+    conditional accuracy, classifier Inception Score, FD, KID and precision/recall.
+
+    Columns: metric, modality, value, std, baseline (real data scored the same way), chance.
+    """
+    from keras_syncgan.evaluation import SYNCGAN_METRICS
+    from keras_syncgan.evaluation import evaluate as evaluate_syncgan
+
+    scorers = evaluators(recipe)
+    if recipe.kind == "syncgan":
+        return evaluate_syncgan(model, data, scorers, metrics=SYNCGAN_METRICS, seed=seed, **recipe.evaluation)
+    return evaluate_conditional(model, data, scorers, n=recipe.evaluation["n"], seed=seed)
+
+
+def evaluate_conditional(model, data, evaluators, n=2000, seed=0):
+    """A class-conditional model's metrics table, in `keras_syncgan.evaluate`'s columns.
+
+    `conditional_accuracy`: the fraction of `n` samples (classes in equal numbers) that the
+    evaluator assigns to their class; baseline: its accuracy on real test images. The other rows
+    (Inception Score, FD, KID, precision, recall) come from `keras_syncgan.evaluate` on
+    class-balanced samples.
+    """
+    import pandas as pd
+
+    from keras_syncgan import metrics
+    from keras_syncgan.evaluation import evaluate as evaluate_samples
+
+    (modality,) = data.x_train
+    evaluator = evaluators[modality]
+    num_classes = model.num_classes
+    classes = np.arange(n) % num_classes
+    z = np.random.default_rng(seed).normal(size=(n, model.latent_dim)).astype("float32")
+    accuracy = metrics.conditional_accuracy(evaluator.probabilities(model.generate(classes, z=z)), classes)
+    real_accuracy = evaluator.accuracy(data.x_test[modality], data.y_test[modality])
+    row = {"metric": "conditional_accuracy", "modality": modality, "value": accuracy, "std": np.nan,
+           "baseline": real_accuracy, "chance": 1.0 / num_classes}
+    others = evaluate_samples(_ClassBalancedSamples(model, modality), data, evaluators,
+                              metrics=("inception_score", "fd", "kid", "precision_recall"), n=n, seed=seed)
+    return pd.concat([pd.DataFrame([row]), others], ignore_index=True)
+
+
+class _ClassBalancedSamples:
+    """A class-conditional model seen as a one-modality generator `generate(z=...)`, for `evaluate`.
+
+    The i-th code is generated as class `i % num_classes`, so every class has the same share.
+    """
+
+    def __init__(self, model, modality):
+        self.model, self.modalities, self.latent_dim = model, [modality], model.latent_dim
+
+    def generate(self, z):
+        classes = np.arange(len(z)) % self.model.num_classes
+        return {self.modalities[0]: self.model.generate(classes, z=z)}
