@@ -28,6 +28,7 @@ def atomic_write(path, write_fn, suffix=None):
     os.close(fd)
     try:
         write_fn(tmp)
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes owner-only files; give the usual permissions
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
@@ -43,3 +44,9 @@ def describe(value):
     if isinstance(value, dict):
         return f"dict with keys {sorted(value)}"
     return f"{type(value).__name__} {value!r}"[:200]
+
+
+def _umask():
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
