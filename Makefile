@@ -46,7 +46,9 @@ test-all: $(DATA)
 notebooks: $(INSTALLED)
 	$(BIN)/python notebooks/build.py
 
+# The `bench` extra adds the PyTorch peer (torch, CPU build) and psutil.
 bench: $(DATA)
+	$(BIN)/python -m pip install -q -c constraints.txt -e '.[bench]'
 	$(BIN)/python -m benchmarks $(BENCH_ARGS)
 
 clean:

@@ -1,15 +1,19 @@
 """Runs the benchmark suite, one process per configuration, and writes CSV + markdown tables.
 
-    python -m benchmarks [--quick] [--backends tensorflow,jax] [--output benchmarks/results]
+    python -m benchmarks [--quick] [--suite all|train|inversion] [--backends tensorflow,jax] [--output DIR]
 
-Train-step throughput (median over timed windows after warm-up, inside one fit() call) for the
-SyncGAN CPU and authors' widths: tf.function vs XLA (jit_compile) vs steps_per_execution=4, in-memory
-batches vs the real tf.data pairing pipeline; peak RSS per configuration; achieved FLOP/s against the
-measured matmul peak; inversion (batched compiled vs per-sample eager).
+Train-step throughput (median over timed windows after warm-up, inside one fit() call) of SyncGAN
+(CPU width at batch 64, 256 and 1,024; the authors' width at their batch of 32 + 32 pairs) and
+CVAE-GAN: tf.function vs XLA (jit_compile) vs steps_per_execution=4, in-memory batches vs the real
+tf.data pairing pipeline; with torch installed (`bench` extra), the PyTorch peer's windows interleaved
+with ours in the same process and our/peer ratio; peak RSS per configuration; achieved FLOP/s against
+the best measured dense matmul rate; inversion (batched compiled vs per-sample eager).
 """
 
 import argparse
 import datetime
+import importlib
+import importlib.util
 import json
 import os
 import pathlib
@@ -18,10 +22,22 @@ import subprocess
 import sys
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
+# The machine is shared: idle OpenMP threads (PyTorch's) sleep instead of spinning, or every parallel
+# region waits for a descheduled spinner (a 2-thread peer step took 2-4x longer under load without it).
+ENV = {"TF_CPP_MIN_LOG_LEVEL": "3", "JAX_PLATFORMS": "cpu", "OMP_WAIT_POLICY": "PASSIVE"}
+MEMORY_METHOD = ("peak RSS = getrusage ru_maxrss of the process: ours at the end of warm-up, before the peer is "
+                 "imported; the peer's in a separate process running it alone (no TensorFlow) for the same batch")
 
 
-def run(module, *args, backend="tensorflow", timeout=1800):
-    env = {**os.environ, "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "3", "JAX_PLATFORMS": "cpu"}
+def run(module, *args, backend="tensorflow", in_process=False, timeout=3600):
+    """`module.main(args)`: in a fresh process (isolation, its own peak RSS), or in this one when
+    `in_process` and the backend is this process' (the smoke test saves the start-ups)."""
+    if in_process:
+        import keras
+
+        if keras.backend.backend() == backend:
+            return importlib.import_module(module).main([str(a) for a in args])
+    env = {**os.environ, **ENV, "KERAS_BACKEND": backend}
     result = subprocess.run([sys.executable, "-m", module, *map(str, args)], cwd=ROOT, env=env,
                             capture_output=True, text=True, timeout=timeout)
     if result.returncode != 0:
@@ -29,25 +45,60 @@ def run(module, *args, backend="tensorflow", timeout=1800):
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
+def has_peer():
+    return importlib.util.find_spec("torch") is not None
+
+
 def train_configs(quick, backends):
+    """`(model, backend, width, batch, mode, pipeline)` of every train-step row."""
     if quick:
-        return [("tensorflow", "cpu", 8, "tf_function", False)] + [(b, "cpu", 8, "xla", False) for b in backends if b == "jax"]
+        return ([("syncgan", "tensorflow", "cpu", 8, "tf_function", False),
+                 ("cvaegan", "tensorflow", "cpu", 8, "tf_function", False)]
+                + [("syncgan", b, "cpu", 8, "xla", False) for b in backends if b == "jax"])
     configs = []
-    for batch in (64, 256):
-        for mode in ("tf_function", "xla", "spe4"):
-            configs.append(("tensorflow", "cpu", batch, mode, False))
-        configs.append(("tensorflow", "cpu", batch, "tf_function", True))
-        if "jax" in backends:
-            configs.append(("jax", "cpu", batch, "xla", False))
-    configs.append(("tensorflow", "authors", 64, "tf_function", False))  # ~15 s a step on 2 CPU cores
+    for model, batches in (("syncgan", (64, 256)), ("cvaegan", (64, 256))):
+        for batch in batches:
+            configs += [(model, "tensorflow", "cpu", batch, mode, False) for mode in ("tf_function", "xla", "spe4")]
+            if model == "syncgan":
+                configs.append((model, "tensorflow", "cpu", batch, "tf_function", True))
+            if "jax" in backends:
+                configs.append((model, "jax", "cpu", batch, "xla", False))
+    configs.append(("syncgan", "tensorflow", "cpu", 1024, "tf_function", False))
+    configs.append(("syncgan", "tensorflow", "authors", 64, "tf_function", False))  # seconds a step on 2 cores
     return configs
 
 
-def windows_for(width, quick):
-    """Timed windows per configuration: fewer for the authors' width, whose steps take seconds on a CPU."""
+def windows_for(width, batch, quick):
+    """Timed windows per configuration: ~2-4 s windows, fewer of them when a step takes seconds."""
     if quick:
-        return ["--windows", "1", "--window-steps", "2"]
-    return ["--windows", "3", "--window-steps", "1"] if width == "authors" else []
+        sizes = (1, 1, 1)
+    elif width == "authors":
+        sizes = (3, 1, 2)
+    elif batch >= 1024:
+        sizes = (3, 2, 2)
+    elif batch >= 256:
+        sizes = (5, 4, 4)
+    else:
+        sizes = (5, 8, 4)
+    return [flag for name, value in zip(("--windows", "--window-steps", "--warmup"), sizes) for flag in (name, value)]
+
+
+def matmul_reference(backends, quick):
+    """`{library: {size: GFLOP/s}}`, measured in one process per backend."""
+    rates = {}
+    for backend in backends:
+        rates.update(run("benchmarks.matmul", *(["--quick"] if quick else []), backend=backend, in_process=quick))
+    return rates
+
+
+def best_rates(*measurements):
+    """Per library and size, the best of several measurements (the machine is shared: noise only slows)."""
+    best = {}
+    for rates in measurements:
+        for library, by_size in rates.items():
+            for size, value in by_size.items():
+                best.setdefault(library, {})[int(size)] = max(value, best.get(library, {}).get(int(size), 0.0))
+    return best
 
 
 def markdown(table):
@@ -62,7 +113,7 @@ def versions():
     import importlib.metadata as md
 
     found = {}
-    for name in ("keras", "tensorflow", "jax", "numpy"):
+    for name in ("keras", "tensorflow", "jax", "torch", "numpy"):
         try:
             found[name] = md.version(name)
         except md.PackageNotFoundError:
@@ -70,26 +121,73 @@ def versions():
     return found
 
 
-def header(peaks=None):
+def load_average():
+    return "/".join(f"{value:.2f}" for value in os.getloadavg())
+
+
+def header(*lines):
+    """The date and the machine line of every results table, then `lines`."""
     stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     machine = f"{platform.machine()}, {os.cpu_count()} CPU cores, Python {platform.python_version()}"
-    line = f"Machine: {machine}; device: CPU; versions: {versions()}"
-    if peaks:
-        line += f"; reference keras.ops.matmul rate (float32 1024x1024, GFLOP/s): { {b: round(p, 1) for b, p in peaks.items()} }"
-    return stamp, line
+    return stamp, [f"Machine: {machine}; device: CPU; versions: {versions()}", *lines]
 
 
-def write(table, output, name, title, peaks=None):
-    stamp, line = header(peaks)
+def write(table, output, name, title, lines=(), extra=""):
+    stamp, lines = header(*lines)
     table.to_csv(output / f"{name}.csv", index=False)
-    text = "\n".join([f"# {title} ({stamp})", "", line, "", markdown(table.round(3)), ""])
+    body = markdown(table.round(3)).replace("| nan ", "|  ")
+    text = "\n".join([f"# {title} ({stamp})", "", *[f"- {line}" for line in lines], "", body, "", extra])
     (output / f"{name}.md").write_text(text)
     print(text)
 
 
+def train_suite(args, backends, output, prefix):
+    import pandas as pd
+
+    from benchmarks.train_step import cpu_threads
+
+    load_start = load_average()
+    peer = has_peer() and "tensorflow" in backends
+    before = matmul_reference(backends, args.quick)
+    rows, peer_memory = [], {}
+    for model, backend, width, batch, mode, pipeline in train_configs(args.quick, backends):
+        interleave = peer and model == "syncgan" and not pipeline
+        row = run("benchmarks.train_step", "--model", model, "--width", width, "--batch-size", batch, "--mode", mode,
+                  *(["--pipeline"] if pipeline else []), *(["--peer"] if interleave else []),
+                  *windows_for(width, batch, args.quick), backend=backend, in_process=args.quick)
+        if interleave:
+            if (width, batch) not in peer_memory:
+                from keras_syncgan.presets import WIDTHS
+
+                peer_memory[width, batch] = run("benchmarks.peers.torch_syncgan", "--batch-size", batch,
+                                                *(f"--{key}={value}" for key, value in WIDTHS[width].items()))
+            row["peer_peak_rss_mb"] = peer_memory[width, batch]["peer_peak_rss_mb"]
+        rows.append(row)
+        print(json.dumps(row), flush=True)
+    rates = best_rates(before, matmul_reference(backends, args.quick))
+    (library, size), peak = max((((lib, size), r) for lib, by in rates.items() for size, r in by.items()),
+                                key=lambda item: item[1])
+    table = pd.DataFrame(rows)
+    table["fraction_of_matmul_peak"] = table["achieved_gflops"] / peak
+    matmul = pd.DataFrame([{"library": lib, **{f"{size}^2 GFLOP/s": r for size, r in by.items()}}
+                           for lib, by in rates.items()])
+    matmul.to_csv(output / f"{prefix}matmul.csv", index=False)
+    lines = [f"load average (1/5/15 min) at start {load_start}, at end {load_average()}; "
+             f"{cpu_threads()} threads for TensorFlow/XLA and the peer (`torch.set_num_threads`), OMP_WAIT_POLICY=PASSIVE",
+             f"timing: median of {'/'.join(sorted({str(r) for r in table['windows']}))} windows after warm-up, inside one "
+             "`fit()`; with the PyTorch peer (`benchmarks/peers/torch_syncgan.py`, same networks, losses and Adam "
+             "settings, trainable parameter counts asserted equal), its windows alternate with ours in the same "
+             "process on the same batch; ours_over_peer = peer step time / our step time",
+             MEMORY_METHOD,
+             f"matmul peak: {peak:.1f} GFLOP/s (float32 {size}x{size}, {library}), the best of every library and "
+             "size below, measured at the start and the end of the run; FLOPs counted analytically (`benchmarks/flops.py`)"]
+    extra = "Dense float32 matmul rate (GFLOP/s, best of 3 trials, start and end of run):\n\n" + markdown(matmul.round(1)) + "\n"
+    write(table, output, f"{prefix}train_step", "SyncGAN and CVAE-GAN train-step throughput", lines, extra)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true", help="a tiny configuration, one window (smoke test)")
+    parser.add_argument("--quick", action="store_true", help="tiny configurations, one window (smoke test)")
     parser.add_argument("--suite", default="all", choices=["all", "train", "inversion"])
     parser.add_argument("--backends", default="tensorflow,jax")
     parser.add_argument("--output", default=str(ROOT / "benchmarks" / "results"))
@@ -98,25 +196,18 @@ def main(argv=None):
     output = pathlib.Path(args.output)
     output.mkdir(parents=True, exist_ok=True)
     prefix = "quick_" if args.quick else ""
-    import pandas as pd
-
     if args.suite in ("all", "train"):
-        rows = []
-        peaks = {b: run("benchmarks.train_step", "--matmul", backend=b)["matmul_gflops"] for b in backends}
-        for backend, width, batch, mode, pipeline in train_configs(args.quick, backends):
-            row = run("benchmarks.train_step", "--width", width, "--batch-size", batch, "--mode", mode,
-                      *(["--pipeline"] if pipeline else []), *windows_for(width, args.quick), backend=backend)
-            row["fraction_of_matmul_rate"] = row["achieved_gflops"] / peaks[backend]
-            rows.append(row)
-            print(json.dumps(row), flush=True)
-        write(pd.DataFrame(rows), output, f"{prefix}train_step", "SyncGAN train-step throughput", peaks)
+        train_suite(args, backends, output, prefix)
     if args.suite in ("all", "inversion"):
+        import pandas as pd
+
         inversion = run("benchmarks.inversion", *(["--samples", 8, "--steps", 5, "--eager-samples", 1,
-                                                   "--eager-steps", 2] if args.quick else []))
+                                                   "--eager-steps", 2] if args.quick else []), in_process=args.quick)
         if not args.quick:
             inversion.update(run("benchmarks.inversion", "--warm-start"))
         write(pd.DataFrame([inversion]), output, f"{prefix}inversion",
-              "Generator inversion: batched compiled loop vs per-sample eager loop; encoder warm start")
+              "Generator inversion: batched compiled loop vs per-sample eager loop; encoder warm start",
+              [f"load average (1/5/15 min) at the end {load_average()}"])
 
 
 if __name__ == "__main__":

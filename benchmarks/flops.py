@@ -4,13 +4,18 @@ import numpy as np
 
 
 def forward_flops(network):
-    """FLOPs of one forward pass for one sample through a functional Keras model (Conv2D and Dense)."""
+    """FLOPs of one forward pass for one sample through a functional Keras model (Conv2D and Dense).
+
+    Nested models (CVAE-GAN's conditional generator calls the image generator as a layer) count too.
+    """
     import keras
 
     total = 0
     for layer in network.layers:
         inner = getattr(layer, "layer", layer)  # SpectralNormalization wraps a Conv2D
-        if isinstance(inner, keras.layers.Conv2D):
+        if isinstance(inner, keras.Model):
+            total += forward_flops(inner)
+        elif isinstance(inner, keras.layers.Conv2D):
             out_h, out_w, out_c = layer.output.shape[1:]
             kernel_h, kernel_w, in_c, _ = inner.kernel.shape
             total += 2 * out_h * out_w * out_c * kernel_h * kernel_w * in_c
@@ -31,3 +36,15 @@ def syncgan_iteration_flops(model, batch_size):
     s = forward_flops(model.synchronizer)
     per_sample = g + 3 * 2 * d + 3 * s + (3 * g + 2 * d + 2 * s)
     return per_sample * batch_size
+
+
+def cvaegan_iteration_flops(model, batch_size):
+    """FLOPs of one CVAE-GAN training iteration (Algorithm 1, mode "cvae-gan") on batch_size images.
+
+    Same convention (backward ~2 forwards; ~1 forward where only input gradients are needed). Per
+    sample: the D step's fakes (E, 2 G forward); D forward+backward on real, prior and reconstructed
+    images (9 D); C on real (3 C); E's step (E 3, G 2, D and C 1 + 2 each: features of x and x_f);
+    G's step (E 1, G 3 + 3, D and C 3 + 3 each: pairwise features and mean feature matching).
+    """
+    e, g, d, c = (forward_flops(getattr(model, name)) for name in ("encoder", "generator", "discriminator", "classifier"))
+    return (5 * e + 10 * g + 18 * d + 12 * c) * batch_size

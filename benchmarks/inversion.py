@@ -68,15 +68,19 @@ def warm_start_steps_saved(epochs=4, samples=64, warm_steps=20, learning_rate=0.
             "cold_median_mse_at_match": cold, "steps_saved": None if matched is None else matched - warm_steps}
 
 
-if __name__ == "__main__":
+def main(argv=None):
+    """Command-line entry point: one result row (throughput, or with --warm-start the steps saved)."""
     parser = argparse.ArgumentParser()
     parser.add_argument("--samples", type=int, default=64)
     parser.add_argument("--steps", type=int, default=1500)
     parser.add_argument("--eager-samples", type=int, default=4)
     parser.add_argument("--eager-steps", type=int, default=20)
     parser.add_argument("--warm-start", action="store_true", help="measure the steps the encoder saves instead")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     if args.warm_start:
-        print(json.dumps(warm_start_steps_saved()))
-    else:
-        print(json.dumps(measure(args.samples, args.steps, args.eager_samples, args.eager_steps)))
+        return warm_start_steps_saved()
+    return measure(args.samples, args.steps, args.eager_samples, args.eager_steps)
+
+
+if __name__ == "__main__":
+    print(json.dumps(main()))

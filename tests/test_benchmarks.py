@@ -1,14 +1,66 @@
-"""Smoke-runs the benchmark code on a tiny configuration so it cannot rot (no timing assertions)."""
+"""Smoke-runs the benchmark code on tiny configurations so it cannot rot (no timing assertions)."""
 
 import csv
+import importlib.util
+import math
+
+import pytest
 
 from benchmarks.__main__ import main
+from benchmarks.flops import forward_flops
+
+HAS_TORCH = importlib.util.find_spec("torch") is not None
+NO_TORCH = "the PyTorch peer needs torch from the `bench` extra (pip install -e '.[bench]'); this venv has none"
+
+
+def read_csv(path):
+    with open(path) as f:
+        return list(csv.DictReader(f))
 
 
 def test_benchmark_suite_runs_on_a_tiny_configuration(tmp_path):
     main(["--quick", "--backends", "tensorflow", "--output", str(tmp_path)])
-    rows = list(csv.DictReader(open(tmp_path / "quick_train_step.csv")))
-    assert rows and float(rows[0]["samples_per_s"]) > 0 and float(rows[0]["gflop_per_step"]) > 0
-    inversion = list(csv.DictReader(open(tmp_path / "quick_inversion.csv")))[0]
-    assert float(inversion["speedup"]) > 0
-    assert "train-step throughput" in (tmp_path / "quick_train_step.md").read_text()
+    rows = {row["model"]: row for row in read_csv(tmp_path / "quick_train_step.csv")}
+    assert set(rows) == {"syncgan", "cvaegan"}
+    for row in rows.values():
+        assert float(row["samples_per_s"]) > 0 and float(row["gflop_per_step"]) > 0
+        assert float(row["peak_rss_mb"]) > 100 and float(row["fraction_of_matmul_peak"]) > 0
+    libraries = {row["library"] for row in read_csv(tmp_path / "quick_matmul.csv")}
+    assert {"keras.ops (tensorflow)", "numpy"} <= libraries
+    if HAS_TORCH:  # the peer ran interleaved with ours, and alone for its memory
+        assert "torch" in libraries
+        assert float(rows["syncgan"]["ours_over_peer"]) > 0 and float(rows["syncgan"]["peer_peak_rss_mb"]) > 0
+    text = (tmp_path / "quick_train_step.md").read_text()
+    assert "train-step throughput" in text and "load average" in text and "ru_maxrss" in text
+    assert float(read_csv(tmp_path / "quick_inversion.csv")[0]["speedup"]) > 0
+
+
+def test_flop_count_enters_nested_models():
+    from keras_syncgan.networks import conditional_generator, image_generator
+
+    trunk = forward_flops(image_generator((16, 16, 1), latent_dim=8 + 10, filters=8))
+    assert trunk > 0 and forward_flops(conditional_generator((16, 16, 1), 10, latent_dim=8, filters=8)) == trunk
+
+
+@pytest.mark.skipif(not HAS_TORCH, reason=NO_TORCH)
+def test_peer_has_our_networks_and_trains_every_one():
+    import torch
+
+    from benchmarks.peers.torch_syncgan import TorchSyncGAN
+    from benchmarks.train_step import parameter_counts
+    from keras_syncgan import presets
+
+    shapes = {m: (28, 28, 1) for m in ("digit", "fashion")}
+    for width, sizes in presets.WIDTHS.items():
+        ours = parameter_counts(presets.build_syncgan(shapes, width=width))
+        assert TorchSyncGAN(shapes, **sizes).trainable_parameter_counts() == ours
+
+    torch.manual_seed(0)
+    peer = TorchSyncGAN({"a": (8, 8, 1), "b": (8, 8, 1)}, latent_dim=4, filters=4, hidden=8)
+    networks = {"g": peer.generators, "d": peer.discriminators, "s": peer.synchronizer}
+    before = {name: [p.detach().clone() for p in net.parameters()] for name, net in networks.items()}
+    losses = peer.train_step(peer.random_batch(6))
+    assert all(math.isfinite(loss) for loss in losses.values())
+    for name, net in networks.items():
+        assert any(not torch.equal(old, new) for old, new in zip(before[name], net.parameters())), name
+        assert all(p.requires_grad for p in net.parameters()) and net.training  # unfrozen after G's step
