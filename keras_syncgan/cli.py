@@ -220,14 +220,16 @@ def evaluate_run(run_dir, model=None, data=None):
     recipe = recipes.get(settings["preset"], tiny=settings["tiny"])
     model = model if model is not None else keras.models.load_model(run_dir / MODEL_FILE)
     data = data if data is not None else recipe.data()
+    # The steps behind model.keras: the last completed epoch (a run still training, or stopped, has fewer).
+    steps = _resumed_epoch(run_dir / "backup") * settings["steps_per_epoch"] or settings["steps"]
     start = time.time()
     table = recipes.evaluate(recipe, model, data, seed=settings["seed"])
     table.to_csv(run_dir / "metrics.csv", index=False)
     markdown = markdown_table(table)
-    (run_dir / "metrics.md").write_text(f"{settings['preset']}, {settings['steps']} steps "
-                                        f"(evaluated in {time.time() - start:.0f} s)\n\n{markdown}\n")
-    print(f"\nMetrics of {run_dir} ({settings['preset']}, {settings['steps']} steps; baseline: real data scored "
-          f"the same way):\n{markdown}\nWritten: {run_dir / 'metrics.csv'}, {run_dir / 'metrics.md'}")
+    header = f"{settings['preset']}, {steps} of {settings['steps']} steps"
+    (run_dir / "metrics.md").write_text(f"{header} (evaluated in {time.time() - start:.0f} s)\n\n{markdown}\n")
+    print(f"\nMetrics of {run_dir} ({header}; baseline: real data scored the same way):\n{markdown}\n"
+          f"Written: {run_dir / 'metrics.csv'}, {run_dir / 'metrics.md'}")
     return table
 
 

@@ -108,6 +108,7 @@ def test_evaluate_reads_a_run_directory_and_writes_the_tables(tmp_path, capsys):
     assert accuracy.baseline > 0.9  # the digits evaluator on real test digits
     assert written.set_index("metric").loc["fd", "value"] > written.set_index("metric").loc["fd", "baseline"]
     markdown = (run_dir / "metrics.md").read_text()
+    assert markdown.startswith("cvaegan-fashion, 1 of 1 steps (evaluated in ")
     assert "| metric | modality | value | std | baseline | chance |" in markdown
     assert f"| conditional_accuracy | fashion | {accuracy.value:.3f} |" in markdown
     assert "| conditional_accuracy | fashion |" in capsys.readouterr().out
