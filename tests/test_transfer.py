@@ -56,7 +56,7 @@ def test_transfer_generates_the_other_modality_from_the_recovered_code(trained_m
 
 @pytest.mark.parametrize("call, match", [
     (lambda m, x: m.invert(x, "sound"), r"`modality` must be one of \['digit', 'rotated'\]"),
-    (lambda m, x: m.transfer(x, "digit", "sound"), "`modality`"),
+    (lambda m, x: m.transfer(x, "digit", "sound"), r"`target` must be one of \['digit', 'rotated'\]"),
     (lambda m, x: m.invert(x[:, :4], "digit"), r"`x` must be samples of 'digit' with shape \(n, 8, 8, 1\)"),
     (lambda m, x: m.invert(x, "digit", z0=np.zeros((2, 16))), r"`z0` must have shape \(3, 16\)"),
     (lambda m, x: m.invert(x, "digit", restarts=0), "`restarts`"),

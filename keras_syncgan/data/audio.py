@@ -47,6 +47,7 @@ import wave
 import numpy as np
 
 from keras_syncgan.data.images import DatasetUnavailableError, _unavailable
+from keras_syncgan.metrics.validation import as_real_array
 from keras_syncgan.utils import atomic_write, cache_dir
 
 FSDD_URL = "https://github.com/Jakobovski/free-spoken-digit-dataset"
@@ -121,7 +122,8 @@ def _parse_wav_header(contents, name):
     """Validates a RIFF/WAVE file's header; raises `ValueError` naming the file and the problem."""
 
     def invalid(problem):
-        return ValueError(f"{name}: {problem}")
+        return ValueError(f"`path` must be a mono WAV file (8/16/24-bit integer PCM or 32-bit float); "
+                          f"received {name}: {problem}")
 
     if not contents:
         raise invalid("the file is empty (0 bytes).")
@@ -210,19 +212,21 @@ def _decode_samples(contents, fmt, name):
     return (samples / _PCM_SCALE[fmt.dtype]).astype(np.float32)
 
 
-def read_wav(path):
+def read_wav(path, sample_rate=None):
     """Reads a mono WAV file.
 
     Args:
         path: the file. 8/16/24-bit integer PCM and 32-bit float are supported.
+        sample_rate: if given, the rate in Hz the file must have; a file at another rate raises
+            `ValueError` rather than being silently returned at the wrong rate (see `resample`).
 
     Returns:
         `(waveform, sample_rate)`: a float32 array of shape `(samples,)` in [-1, 1] and an int.
 
     Raises:
         FileNotFoundError: the file does not exist.
-        ValueError: the file is empty, corrupt, not mono, or has an unusable sample rate; the
-            message names the file and the problem.
+        ValueError: the file is empty, corrupt, not mono, or has an unusable sample rate (or not
+            `sample_rate`); the message names the file and the problem.
 
     Example:
     >>> write_wav("tone.wav", np.sin(np.arange(8000) * 0.1), 8000)
@@ -230,9 +234,15 @@ def read_wav(path):
     >>> waveform.shape, rate
     ((8000,), 8000)
     """
+    if sample_rate is not None:
+        _check_sample_rate(sample_rate)
     path = pathlib.Path(path)
     contents = path.read_bytes()
     fmt = _parse_wav_header(contents, path)
+    if sample_rate is not None and fmt.sample_rate != sample_rate:
+        raise ValueError(f"`path` must be a WAV file at sample_rate={sample_rate} Hz; received {path} at "
+                         f"{fmt.sample_rate} Hz. Resample it (`keras_syncgan.data.audio.resample`) or pass "
+                         "sample_rate=None.")
     return _decode_samples(contents, fmt, path), fmt.sample_rate
 
 
@@ -642,10 +652,11 @@ def waveform_to_spectrogram(waveforms, frame_length=256, frame_step=100, fft_len
     (2, 128, 64, 1)
     """
     setup = _stft_setup(frame_length, frame_step, fft_length, n_mels, sample_rate, db_range)
-    waveforms = np.asarray(waveforms, np.float32)
+    waveforms = as_real_array(waveforms, "waveforms")
     waveforms = waveforms[None] if waveforms.ndim == 1 else waveforms
-    if waveforms.ndim != 2:
-        raise ValueError(f"`waveforms` must have shape (n, samples) or (samples,); received {waveforms.shape}.")
+    if waveforms.ndim != 2 or waveforms.shape[1] == 0:
+        raise ValueError(f"`waveforms` must have shape (n, samples) or (samples,) with samples >= 1; received "
+                         f"{waveforms.shape}.")
     num_frames = -(-waveforms.shape[1] // frame_step)
     num_rows = n_mels or setup.num_bins
     if num_rows % 4 or num_frames % 4:

@@ -15,6 +15,7 @@ them into a `tf.data.Dataset` that gathers the samples, batches and prefetches.
 
 import numpy as np
 
+from keras_syncgan.metrics.validation import as_labels, as_unit_images
 from keras_syncgan.utils import describe
 
 
@@ -22,7 +23,7 @@ class PairSampler:
     """Draws index batches for SyncGAN training.
 
     Args:
-        labels: dict `{modality: int array (n_m,)}` of class labels.
+        labels: dict `{modality: int array (n_m,)}` of non-negative class ids.
         batch_size: number of tuples per batch for the synchronizer (half synchronous, half
             asynchronous) and of real samples per modality for the discriminators.
         paired_fraction: fraction of each class of each modality whose pair labels are kept
@@ -44,7 +45,7 @@ class PairSampler:
         if pair_by not in ("label", "index"):
             raise ValueError(f"`pair_by` must be 'label' or 'index'; received {pair_by!r}.")
         self.modalities = list(labels)
-        self.labels = {m: np.asarray(y).astype(np.int64).reshape(-1) for m, y in labels.items()}
+        self.labels = {m: class_ids(y, f"labels[{m!r}]") for m, y in labels.items()}
         self.batch_size = int(batch_size)
         self.paired_fraction = float(paired_fraction)
         self.pair_by = pair_by
@@ -55,7 +56,8 @@ class PairSampler:
         if pair_by == "index":
             lengths = {m: len(y) for m, y in self.labels.items()}
             if len(set(lengths.values())) != 1:
-                raise ValueError(f"pair_by='index' needs modalities of equal length; received lengths {lengths}.")
+                raise ValueError(f"`labels` must have one entry per row, equally many in every modality, with "
+                                 f"pair_by='index'; received lengths {lengths}.")
             n = next(iter(lengths.values()))
             keep = np.sort(rng.permutation(n)[:max(2, int(round(n * self.paired_fraction)))])
             self.labelled = {m: keep for m in self.modalities}
@@ -122,6 +124,16 @@ class PairSampler:
         self.epoch += 1
 
 
+def class_ids(labels, name):
+    """Labels of one modality as int64 class ids `(n,)`; `(n, 1)` columns are accepted.
+
+    Negative ids are refused: a -1 "unlabelled" marker would otherwise pair as a class of its own
+    (use `paired_fraction` for semi-supervised training).
+    """
+    labels = np.asarray(labels)
+    return as_labels(labels[:, 0] if labels.ndim == 2 and labels.shape[1] == 1 else labels, name)
+
+
 def with_channel_axis(x):
     x = np.asarray(x)
     return x[..., None] if x.ndim == 3 else x
@@ -133,7 +145,7 @@ def paired_dataset(x, y=None, batch_size=64, paired_fraction=1.0, pair_by="label
 
     Args:
         x: dict `{modality: array (n_m, height, width[, channels])}`, uint8 in [0, 255] or float in [0, 1].
-        y: dict `{modality: labels (n_m,)}`; optional with `pair_by="index"`.
+        y: dict `{modality: labels (n_m,)}` of non-negative integer class ids; optional with `pair_by="index"`.
         Other arguments: see `PairSampler`.
 
     Returns `(dataset, sampler)`; each pass over the dataset is one epoch with fresh, seeded draws.
@@ -153,23 +165,26 @@ def paired_dataset(x, y=None, batch_size=64, paired_fraction=1.0, pair_by="label
     if y is None:
         if pair_by != "index":
             raise ValueError("`y` (labels per modality) is required unless pair_by='index'.")
+        lengths = {m: len(v) for m, v in x.items()}
+        if len(set(lengths.values())) != 1:
+            raise ValueError(f"`x` must have equally many samples in every modality with pair_by='index' (row i of "
+                             f"each modality makes one synchronous tuple); received lengths {lengths}.")
         y = {m: np.arange(len(v)) for m, v in x.items()}
     if not isinstance(y, dict) or set(y) != set(x):
         raise ValueError(f"`y` must be a dict with the modalities of `x` {sorted(x)}; received {describe(y)}.")
-    arrays = {}
+    arrays, checked_labels = {}, {}
     for m, v in x.items():
         v = with_channel_axis(v)
-        if v.ndim != 4:
-            raise ValueError(f"`x[{m!r}]` must have shape (n, height, width[, channels]); received shape {v.shape}.")
+        if v.ndim != 4 or len(v) == 0:
+            raise ValueError(f"`x[{m!r}]` must have shape (n, height, width[, channels]) with n >= 1; "
+                             f"received shape {v.shape}.")
         if len(v) != len(y[m]):
             raise ValueError(f"`y[{m!r}]` must hold one label per sample of `x[{m!r}]`: expected length {len(v)}, "
                              f"received {len(y[m])}.")
-        if v.dtype != np.uint8:
-            v = v.astype(np.float32)
-            if not np.isfinite(v).all():
-                raise ValueError(f"`x[{m!r}]` contains NaN or infinite values.")
-        arrays[m] = tf.constant(v)
-    sampler = PairSampler(y, batch_size, paired_fraction, pair_by, exclude_same_class, seed)
+        checked_labels[m] = class_ids(y[m], f"y[{m!r}]")
+        # uint8 stays uint8 (a quarter of the memory); the train step scales it. Floats are checked once here.
+        arrays[m] = tf.constant(v if v.dtype == np.uint8 else as_unit_images(v, f"x[{m!r}]"))
+    sampler = PairSampler(checked_labels, batch_size, paired_fraction, pair_by, exclude_same_class, seed)
     index = tf.TensorSpec((batch_size,), tf.int64)
     signature = {"real": {m: index for m in sampler.modalities}, "pairs": {m: index for m in sampler.modalities},
                  "sync": tf.TensorSpec((batch_size,), tf.float32)}

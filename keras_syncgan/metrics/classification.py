@@ -9,6 +9,10 @@ def _fraction_classified_as(predictions, labels, predictions_name, labels_name):
     predicted = as_predicted_classes(predictions, predictions_name)
     labels = as_labels(labels, labels_name)
     check_same_length(predicted, labels, predictions_name, labels_name)
+    # A label with no probability column could never be predicted: a mismatched evaluator, not a miss.
+    if np.ndim(predictions) == 2 and labels.max() >= np.shape(predictions)[1]:
+        raise ValueError(f"`{labels_name}` must hold class indices in [0, {np.shape(predictions)[1]}) (the columns "
+                         f"of `{predictions_name}`); received labels up to {labels.max()}.")
     return float(np.mean(predicted == labels))
 
 

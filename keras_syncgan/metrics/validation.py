@@ -1,4 +1,4 @@
-"""Argument checks shared by the metrics (and the evaluator).
+"""Argument checks shared by the metrics, the evaluator, the data pipelines and the models' inference methods.
 
 Every error names the argument, says what was expected and what came, so that a wrong array
 passed deep inside an evaluation script is easy to trace.
@@ -26,6 +26,16 @@ def _check_finite(x, name):
         bad = int(np.size(x) - np.count_nonzero(np.isfinite(x)))
         raise ValueError(f"`{name}` must contain only finite values; received {describe(x)} "
                          f"with {bad} NaN or infinite entries.")
+
+
+def as_real_array(x, name, dtype=np.float32):
+    """`x` as a finite array of `dtype`; strings, complex numbers, objects and NaN/inf are refused."""
+    array = np.asarray(x)
+    if array.dtype.kind not in "fiu":
+        raise ValueError(f"`{name}` must be a real-valued (integer or float) array; received {describe(array)}.")
+    array = array.astype(dtype)
+    _check_finite(array, name)
+    return array
 
 
 def as_features(x, name):
@@ -106,17 +116,16 @@ def check_same_length(a, b, a_name, b_name):
 
 def as_unit_images(x, name, dtype=np.float32):
     """Images as floats in [0, 1]: uint8 is divided by 255, floats must already lie in [0, 1]."""
-    array = np.asarray(x)
-    if array.dtype == np.uint8:
-        return array.astype(dtype) / 255.0
-    if array.dtype.kind not in "fiu":
+    given = np.asarray(x)
+    if given.dtype == np.uint8:
+        return given.astype(dtype) / 255.0
+    if given.dtype.kind not in "fiu":
         raise ValueError(f"`{name}` must be uint8 images in [0, 255] or float images in [0, 1]; "
-                         f"received {describe(array)}.")
-    array = array.astype(dtype)
-    _check_finite(array, name)
+                         f"received {describe(given)}.")
+    array = as_real_array(given, name, dtype)
     # Small tolerance: resizing or float16 round trips overshoot [0, 1] by a rounding error.
     if array.size and (array.min() < -1e-3 or array.max() > 1.0 + 1e-3):
         raise ValueError(f"`{name}` must be uint8 images in [0, 255] or float images in [0, 1]; received "
-                         f"{describe(array)} with values in [{array.min():.4g}, {array.max():.4g}]. "
+                         f"{describe(given)} with values in [{array.min():.4g}, {array.max():.4g}]. "
                          f"Rescale tanh outputs with (x + 1) / 2.")
     return np.clip(array, 0.0, 1.0)

@@ -10,6 +10,7 @@ from keras import ops
 from keras_syncgan.latent import optimize_latents
 from keras_syncgan.losses import (bce_with_logits, class_accuracy, half_squared_distance, kl_divergence,
                                   softmax_cross_entropy)
+from keras_syncgan.metrics.validation import as_real_array, as_unit_images
 from keras_syncgan.models.base import GANModel, to_float_images
 from keras_syncgan.utils import describe
 
@@ -273,7 +274,7 @@ class CVAEGAN(GANModel):
         c = self._numpy_labels(class_ids, "class_ids")
         if z is None:
             z = ops.convert_to_numpy(self.noise(len(c)))
-        z = np.asarray(z, dtype="float32")
+        z = as_real_array(z, "z")
         if z.shape != (len(c), self.latent_dim):
             raise ValueError(f"`z` must have shape ({len(c)}, {self.latent_dim}) (one code per class id, "
                              f"latent_dim); received shape {z.shape}.")
@@ -411,7 +412,7 @@ class CVAEGAN(GANModel):
         x = np.asarray(x)
         if len(x) == 0:
             raise ValueError(f"`{argument}` must hold at least one image; received shape {x.shape}.")
-        return ops.convert_to_numpy(self._image_batch(x, argument))
+        return ops.convert_to_numpy(self._image_batch(as_unit_images(x, argument), argument))
 
     def _numpy_labels(self, labels, argument, batch_size=None):
         """Labels as a float32 one-hot numpy array, checking the class ids' values too."""
@@ -427,7 +428,7 @@ class CVAEGAN(GANModel):
         return ops.convert_to_numpy(self._one_hot(labels, argument, batch_size))
 
     def _code(self, z, argument):
-        z = np.asarray(z, dtype="float32")
+        z = as_real_array(z, argument)
         if z.shape not in ((self.latent_dim,), (1, self.latent_dim)):
             raise ValueError(f"`{argument}` must be one latent code of shape ({self.latent_dim},) (latent_dim); "
                              f"received shape {z.shape}.")

@@ -4,6 +4,7 @@ from keras import ops
 
 from keras_syncgan.latent import best_of_restarts, optimize_latents
 from keras_syncgan.losses import bce_with_logits, binary_accuracy
+from keras_syncgan.metrics.validation import as_real_array, as_unit_images
 from keras_syncgan.models.base import GANModel, check_batch, to_float_images
 from keras_syncgan.utils import describe
 
@@ -164,7 +165,7 @@ class SyncGAN(GANModel):
             if not isinstance(n, (int, np.integer)) or n < 1:
                 raise ValueError(f"`n` must be a positive int; received {n!r}.")
             z = self.noise(int(n))
-        z = np.asarray(keras.ops.convert_to_numpy(z), dtype="float32")
+        z = as_real_array(keras.ops.convert_to_numpy(z), "z")
         if z.ndim != 2 or z.shape[1] != self.latent_dim:
             raise ValueError(f"`z` must have shape (n, {self.latent_dim}) (latent_dim); received shape {z.shape}.")
         outputs = {m: [] for m in self.modalities}
@@ -196,7 +197,7 @@ class SyncGAN(GANModel):
         Returns:
             `(z, errors)`: numpy codes `(n, latent_dim)` and per-sample mean squared pixel error.
         """
-        generator = self._generator_of(modality)
+        generator = self._generator_of(modality, "modality")
         x = self._samples(x, modality, "x")
         n = x.shape[0]
         if not isinstance(restarts, int) or restarts < 1:
@@ -213,7 +214,7 @@ class SyncGAN(GANModel):
         elif z0 is None:
             z0 = np.random.default_rng(seed).normal(size=(restarts, n, self.latent_dim)).reshape(-1, self.latent_dim)
         else:
-            z0 = np.asarray(z0, dtype="float32")
+            z0 = as_real_array(z0, "z0")
             if z0.shape != (n, self.latent_dim):
                 raise ValueError(f"`z0` must have shape ({n}, {self.latent_dim}) (one code per sample); "
                                  f"received shape {z0.shape}.")
@@ -263,13 +264,14 @@ class SyncGAN(GANModel):
 
         Returns `(samples of target, z, reconstruction errors of the source)`.
         """
-        self._generator_of(target)
+        self._generator_of(source, "source")
+        self._generator_of(target, "target")
         z, errors = self.invert(x, source, **invert_kwargs)
         return self.generate(z=z)[target], z, errors
 
-    def _generator_of(self, modality):
+    def _generator_of(self, modality, argument):
         if modality not in self.generators:
-            raise ValueError(f"`modality` must be one of {self.modalities}; received {modality!r}.")
+            raise ValueError(f"`{argument}` must be one of {self.modalities}; received {modality!r}.")
         return self.generators[modality]
 
     def _samples(self, x, modality, argument):
@@ -281,16 +283,16 @@ class SyncGAN(GANModel):
         if x.ndim != len(shape) + 1 or tuple(x.shape[1:]) != shape or len(x) == 0:
             raise ValueError(f"`{argument}` must be samples of {modality!r} with shape (n, {', '.join(map(str, shape))}); "
                              f"received shape {x.shape}.")
-        return x.astype("float32") / 255.0 if x.dtype == np.uint8 else x.astype("float32")
+        return as_unit_images(x, argument)
 
     def sync_probability(self, samples, batch_size=256):
         """The synchronizer's P(synchronous) for tuples `{modality: x}` (uint8 or float in [0, 1])."""
         check_batch("samples", samples, self.sample_shapes)
+        samples = {m: as_unit_images(x, f"samples[{m!r}]") for m, x in samples.items()}
         n = len(samples[self.modalities[0]])
         probabilities = []
         for start in range(0, n, batch_size):
-            batch = {m: to_float_images(keras.ops.convert_to_tensor(x[start:start + batch_size]))
-                     for m, x in samples.items()}
+            batch = {m: keras.ops.convert_to_tensor(x[start:start + batch_size]) for m, x in samples.items()}
             probabilities.append(keras.ops.convert_to_numpy(keras.ops.sigmoid(self.synchronizer(batch))))
         return np.concatenate(probabilities)[:, 0]
 
