@@ -153,7 +153,7 @@ fig
 # %%
 smallest = min(FRACTIONS)
 model = models[smallest]
-pair_grid(model.generate(z=np.random.default_rng(1).normal(size=(16, model.latent_dim))), pairs_per_row=8)
+figure = pair_grid(model.generate(z=np.random.default_rng(1).normal(size=(16, model.latent_dim))), pairs_per_row=8)
 
 # %% [markdown]
 # ## Reading the result

@@ -79,7 +79,7 @@ class_grid = ClassGrid("outputs/notebook05", n=8)
 epochs = 3
 history = model.fit(training_batches(x_train, y_train), epochs=epochs, steps_per_epoch=STEPS // epochs, verbose=2,
                     callbacks=[class_grid])
-class_grid.figure()[1]
+_, figure = class_grid.figure()
 
 # %% [markdown]
 # ## Do the samples have the class we asked for?
@@ -119,7 +119,7 @@ reconstruction_errors = pd.Series({"reconstruction G(E(x, c), c)": mse(reconstru
                                    "class mean image": mse(class_means[labels]),
                                    "random z of the class": mse(model.generate(labels))}, name="pixel MSE")
 print(reconstruction_errors.round(4))
-image_grid([originals[:10], reconstructions[:10]], row_labels=["real", "reconstructed"])
+figure = image_grid([originals[:10], reconstructions[:10]], row_labels=["real", "reconstructed"])
 
 # %% [markdown]
 # ## Morphing
@@ -134,7 +134,7 @@ first, second = np.flatnonzero(y_test == 9)[:2]  # two ankle boots
 codes, _ = model.encode(x_test[[first, second]], [9, 9])
 morphs = {"T-shirt -> Dress": model.morph(0, 3, z_start=z), "Sneaker -> Ankle boot": model.morph(7, 9, z_start=z),
           "boot A -> boot B": model.morph(9, z_start=codes[0], z_end=codes[1])}
-image_grid(list(morphs.values()), row_labels=list(morphs))
+figure = image_grid(list(morphs.values()), row_labels=list(morphs))
 
 # %% [markdown]
 # ## Inpainting
@@ -151,13 +151,14 @@ mask[14:] = 0.0  # 1 = known, 0 = missing
 hole = 1.0 - mask
 # jit_compile="auto": XLA only with a GPU. On CPUs compiling the loop costs far more than it saves.
 inpainted = model.inpaint(x_test[:m], mask, y_test[:m], steps=100 if QUICK else 300, jit_compile="auto")
+masked = originals[:m] * mask
 hole_mse = lambda images: float(np.sum(hole * (images - originals[:m]) ** 2) / (m * hole.sum()))
-inpainting_errors = pd.Series({"hole left black (before)": hole_mse(originals[:m] * mask),
+inpainting_errors = pd.Series({"hole left black (before)": hole_mse(masked),
                                "class mean image": hole_mse(class_means[labels[:m]]),
-                               "encoder's one-shot guess": hole_mse(model.reconstruct(originals[:m] * mask, labels[:m])),
+                               "encoder's one-shot guess": hole_mse(model.reconstruct(masked, labels[:m])),
                                "inpainted (after)": hole_mse(inpainted)}, name="MSE in the hole")
 print(inpainting_errors.round(4))
-image_grid([originals[:10] * mask, inpainted[:10], originals[:10]], row_labels=["masked", "inpainted", "truth"])
+figure = image_grid([masked[:10], inpainted[:10], originals[:10]], row_labels=["masked", "inpainted", "truth"])
 
 # %% [markdown]
 # ## Augmentation: does a low-data classifier gain from generated images?
