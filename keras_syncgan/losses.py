@@ -30,11 +30,13 @@ def binary_accuracy(logits, labels, weights=None):
 
 def half_squared_distance(a, b):
     """1/2 ||a - b||^2 summed over all but the batch axis, averaged over the batch (the paper's reduction)."""
+    a, b = ops.cast(a, "float32"), ops.cast(b, "float32")  # features may be (b)float16 under mixed precision
     return 0.5 * ops.mean(ops.sum(ops.square(a - b), axis=tuple(range(1, len(a.shape)))))
 
 
 def kl_divergence(mu, log_var):
     """KL(N(mu, exp(log_var)) || N(0, I)), summed over z's dimensions, averaged over the batch."""
+    mu, log_var = ops.cast(mu, "float32"), ops.cast(log_var, "float32")
     return 0.5 * ops.mean(ops.sum(ops.square(mu) + ops.exp(log_var) - log_var - 1.0, axis=-1))
 
 

@@ -22,10 +22,11 @@ def digits_pairs():
 
 
 def small_syncgan(shape=(8, 8, 1), modalities=("digit", "rotated"), latent_dim=16, filters=16, seed=0,
-                  spectral_norm=True, **kwargs):
+                  spectral_norm=True, synchronized_batchnorm=False, **kwargs):
     """A SyncGAN small enough for second-long tests."""
     return SyncGAN(
-        generators={m: networks.image_generator(shape, latent_dim, filters=filters, name=f"generator_{m}")
+        generators={m: networks.image_generator(shape, latent_dim, filters=filters, name=f"generator_{m}",
+                                                synchronized_batchnorm=synchronized_batchnorm)
                     for m in modalities},
         discriminators={m: networks.image_discriminator(shape, filters=filters, spectral_norm=spectral_norm,
                                                         name=f"discriminator_{m}") for m in modalities},

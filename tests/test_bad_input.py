@@ -124,8 +124,8 @@ CASES = {
         + " with 128 NaN or infinite entries"),
     "data/unpaired-array-to-syncgan-fit": Case(
         lambda api: api.syncgan.fit(api.x[..., None] / 255.0, epochs=1, verbose=0), ValueError,
-        r"SyncGAN trains on dicts \{'real': \{modality: x\}, 'pairs': \{modality: x\}, 'sync': labels\}.*"
-        r"received SymbolicTensor of shape \(None, 8, 8, 1\)", _syncgan_state),
+        r"`x` must be a dict \{'real': \{modality: images\}, 'pairs': \{modality: images\}, 'sync': labels\}.*"
+        r"received ndarray of shape \(\d+, 8, 8, 1\)", _syncgan_state),
     "data/modality-missing-from-batch": Case(
         lambda api: api.syncgan.train_on_batch(_syncgan_batch(api, real_modalities=("digit",))), ValueError, r"`real` must have exactly the modality keys \['digit', 'rotated'\]; received keys \['digit'\]",
         _syncgan_state),
@@ -174,8 +174,11 @@ CASES = {
         lambda api: api.syncgan.invert(api.x[:2], "digit", steps=1, z0=np.zeros((2, 8))), ValueError,
         r"`z0` must have shape \(2, 16\) \(one code per sample\); received shape \(2, 8\)"),
     "model/fit-before-compile": Case(
-        lambda api: api.uncompiled_syncgan.fit(_syncgan_batch(api), epochs=1, verbose=0), ValueError,
-        r"You must call `compile\(\)` before using the model"),
+        lambda api: api.uncompiled_syncgan.fit(_syncgan_batch(api), epochs=1, verbose=0), RuntimeError,
+        r"`SyncGAN.fit` needs a compiled model: call `model.compile\(\)` first .*received an uncompiled model"),
+    "model/cvaegan-fit-labels-out-of-range": Case(
+        lambda api: api.cvaegan.fit(api.x[:4, ..., None], np.array([0, 3, 10, 2]), epochs=1, verbose=0), ValueError,
+        r"`y` class ids must be in \[0, 10\) \(num_classes\); received ids from 0 to 10"),
     "model/syncgan-load-of-a-cvaegan-file": Case(
         lambda api: SyncGAN.load(api.cvaegan_file), TypeError,
         r"`filepath` '\S*cvaegan\.keras' holds a CVAEGAN, not a SyncGAN", _saved_cvaegan_state),

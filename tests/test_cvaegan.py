@@ -23,10 +23,11 @@ USED = {"cvae": ["encoder", "generator"], "cgan": ["generator", "discriminator",
         "fm-cgan": ["generator", "discriminator", "classifier"], "cvae-gan": OPTIMIZERS}
 
 
-def small_cvaegan(mode="cvae-gan", shape=(8, 8, 1), filters=8, seed=0, **kwargs):
+def small_cvaegan(mode="cvae-gan", shape=(8, 8, 1), filters=8, seed=0, synchronized_batchnorm=False, **kwargs):
     """A CVAE-GAN small enough for second-long tests; the networks `mode` does not use are None."""
     build = {
-        "generator": lambda: conditional_generator(shape, NUM_CLASSES, LATENT_DIM, filters=filters),
+        "generator": lambda: conditional_generator(shape, NUM_CLASSES, LATENT_DIM, filters=filters,
+                                                   synchronized_batchnorm=synchronized_batchnorm),
         "encoder": lambda: encoder(shape, NUM_CLASSES, LATENT_DIM, filters=filters, hidden=64),
         "discriminator": lambda: feature_discriminator(shape, filters=filters),
         "classifier": lambda: feature_classifier(shape, NUM_CLASSES, filters=filters),

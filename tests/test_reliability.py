@@ -130,3 +130,65 @@ def _umask():
     mask = os.umask(0)
     os.umask(mask)
     return mask
+
+
+@pytest.mark.parametrize("kind", ["syncgan", pytest.param("cvaegan", marks=pytest.mark.slow)])
+def test_two_replica_step_equals_one_device_step_on_the_same_global_batch(kind, tmp_path):
+    _, (report,) = run_worker("distributed", kind, tmp_path)
+    assert report["replicas"] == 2
+    assert report["single"].keys() == report["replicated"].keys()
+    for name, (value,) in report["single"].items():
+        np.testing.assert_allclose(report["replicated"][name][0], value, rtol=1e-5, atol=1e-6, err_msg=name)
+    for single, replicated in zip(report["single_weights"], report["replicated_weights"]):
+        np.testing.assert_allclose(replicated, single, rtol=1e-5, atol=1e-6)
+    first, second = (np.asarray(z) for z in report["replica_noise"])
+    assert first.shape == second.shape and first.shape[0] == 4 and not np.allclose(first, second)  # z per replica
+
+
+@pytest.fixture
+def dtype_policy(request):
+    previous = keras.config.dtype_policy()
+    keras.config.set_dtype_policy(request.param)
+    yield request.param
+    keras.config.set_dtype_policy(previous)
+
+
+def _tiny(kind):
+    from reliability_worker import model_and_data
+
+    return model_and_data(kind)
+
+
+@pytest.mark.parametrize("dtype_policy", ["mixed_float16", pytest.param("mixed_bfloat16", marks=pytest.mark.slow)],
+                         indirect=True)
+@pytest.mark.parametrize("kind", ["syncgan", "cvaegan"])
+def test_mixed_precision_trains_with_float32_losses_and_outputs(kind, dtype_policy):
+    model, data = _tiny(kind)
+    assert model.dtype_policy.name == dtype_policy
+    history = model.fit(**data, batch_size=32, epochs=2, verbose=0).history
+    assert all(np.isfinite(values).all() for values in history.values()), history
+    samples = model.generate(4) if kind == "syncgan" else {"x": model.generate([0, 1, 2, 3])}
+    assert all(np.asarray(x).dtype == np.float32 and np.isfinite(x).all() for x in samples.values())
+    scaled = isinstance(model.optimizer, keras.optimizers.LossScaleOptimizer)
+    assert scaled == (dtype_policy == "mixed_float16")  # float16 needs loss scaling, bfloat16 does not
+    skipped = sum(8 - int(o.iterations.numpy()) for o in model.optimizers.values())  # 2 epochs x 4 steps
+    if scaled:  # each update with overflowing float16 gradients was skipped and halved the scale
+        assert skipped == 15 - np.log2(model.optimizer.dynamic_scale.numpy()) and skipped <= 2
+    else:
+        assert skipped == 0
+
+
+@pytest.mark.parametrize("dtype_policy", ["mixed_float16"], indirect=True)
+def test_float16_overflow_skips_the_update_and_halves_the_loss_scale(dtype_policy):
+    model, data = _tiny("cvaegan")
+    scaler = model.optimizer
+    scaler.dynamic_scale.assign(3e38)  # every scaled gradient overflows
+    before = [v.numpy().copy() for v in model.trainable_variables]
+    model.fit(**data, batch_size=32, epochs=1, steps_per_epoch=1, verbose=0)
+    assert {int(o.iterations.numpy()) for o in model.optimizers.values()} == {0}
+    assert all(np.array_equal(a, v.numpy()) for a, v in zip(before, model.trainable_variables))
+    np.testing.assert_allclose(scaler.dynamic_scale.numpy(), 3e38 / 2 ** 4, rtol=1e-6)  # once per update (D, C, E, G)
+    scaler.dynamic_scale.assign(2.0 ** 10)
+    model.fit(**data, batch_size=32, epochs=1, steps_per_epoch=1, verbose=0)
+    assert {int(o.iterations.numpy()) for o in model.optimizers.values()} == {1}
+    assert scaler.step_counter.numpy() == 4

@@ -233,8 +233,15 @@ class GANModel(keras.Model):
         return {name: tracker.result() for name, tracker in self.trackers.items()}
 
     def noise(self, n):
-        """`n` latent codes z ~ N(0, I) from the model's seeded generator."""
-        return keras.random.normal((n, self.latent_dim), seed=self.seed_generator)
+        """`n` latent codes z ~ N(0, I) from the model's seeded generator.
+
+        Under `tf.distribute` every replica draws the codes of the whole global batch from the
+        shared seed and keeps the slice of its replica id: replicas get different z, and an
+        R-replica step sees the same codes as the 1-replica step on the same global batch.
+        """
+        replicas, replica_id = _replica()
+        z = keras.random.normal((n * replicas, self.latent_dim), seed=self.seed_generator)
+        return z if replicas == 1 else ops.slice(z, (replica_id * n, 0), (n, self.latent_dim))
 
     # ----------------------------------------------------------------- one update, per backend
     def update(self, name, loss_fn):
@@ -248,9 +255,27 @@ class GANModel(keras.Model):
                                "`model.compile()` (optimizers default to the paper's).")
         optimizer = self.optimizers[name]
         variables = self._owned_variables[name]
+        # Under the "mixed_float16" policy Keras wraps the optimizers in a LossScaleOptimizer; its
+        # dynamic scale serves every update (see `_apply_scaled`).
+        scaler = self.optimizer if isinstance(self.optimizer, keras.optimizers.LossScaleOptimizer) else None
         if keras.backend.backend() == "jax":
-            return _jax_update(optimizer, variables, loss_fn)
-        return _tensorflow_update(optimizer, variables, loss_fn)
+            return _jax_update(optimizer, variables, loss_fn, scaler)
+        return _tensorflow_update(optimizer, variables, loss_fn, scaler)
+
+    def fit(self, x=None, y=None, *args, **kwargs):
+        """`keras.Model.fit`, after the checks a GAN needs before any step runs.
+
+        Checks that the model is compiled and that in-memory (numpy) inputs are well formed
+        (`check_fit_inputs`); datasets are checked at trace time by the step itself.
+        """
+        if self.optimizers is None:
+            raise RuntimeError(f"`{type(self).__name__}.fit` needs a compiled model: call `model.compile()` first "
+                               "(optimizers default to the paper's); received an uncompiled model.")
+        self.check_fit_inputs(x, y)
+        return super().fit(x, y, *args, **kwargs)
+
+    def check_fit_inputs(self, x, y):
+        """Checks `fit`'s in-memory `x`/`y` up front; models override it. Costs nothing per step."""
 
     def unpack_batch(self, data):
         """What `gan_train_step` receives of a batch: by default the `x` of Keras' `(x, y, sample_weight)`.
@@ -268,15 +293,68 @@ class GANModel(keras.Model):
         return self.gan_train_step(self.unpack_batch(args[0]))
 
 
-def _tensorflow_update(optimizer, variables, loss_fn):
+def _replica():
+    """`(replicas in sync, this replica's id)`: `(1, 0)` outside a `tf.distribute` replica context."""
+    if keras.backend.backend() != "tensorflow":
+        return 1, 0
+    import tensorflow as tf
+
+    context = tf.distribute.get_replica_context()
+    if context is None or context.num_replicas_in_sync == 1:
+        return 1, 0
+    return context.num_replicas_in_sync, context.replica_id_in_sync_group
+
+
+def cross_replica_sum(x):
+    """`x` summed over the replicas of a `tf.distribute` step (differentiable); `x` itself elsewhere.
+
+    For statistics of the global batch inside a step, such as CVAE-GAN's per-class feature means.
+    """
+    if _replica()[0] == 1:
+        return x
+    import tensorflow as tf
+
+    return tf.distribute.get_replica_context().all_reduce(tf.distribute.ReduceOp.SUM, x)
+
+
+def _scale_loss(optimizer, loss, scaler):
+    return optimizer.scale_loss(loss) if scaler is None else loss * ops.cast(scaler.dynamic_scale, loss.dtype)
+
+
+def _apply(optimizer, grads, variables, scaler):
+    """Applies `optimizer`; with a loss scaler, dynamic loss scaling as `LossScaleOptimizer` does it.
+
+    The scaled gradients are unscaled; an update with non-finite gradients leaves the network and
+    its optimizer as they were (selected with `where`, so the same code runs on TF and under JAX's
+    tracing) and halves the scale; `dynamic_growth_steps` finite updates in a row double it.
+    """
+    if scaler is None:
+        optimizer.apply(grads, variables)
+        return
+    scale = scaler.dynamic_scale
+    grads = [ops.cast(g, "float32") / scale for g in grads]
+    finite = scaler.check_finite(grads)
+    state = list(variables) + list(optimizer.variables)
+    before = [ops.copy(v) for v in state]  # values now, not the variables (TF reads lazily)
+    optimizer.apply(grads, variables)
+    for variable, old in zip(state, before):
+        variable.assign(ops.where(finite, ops.copy(variable), old))
+    grow = ops.logical_and(finite, scaler.step_counter >= scaler.dynamic_growth_steps - 1)
+    scale_before = ops.copy(scale)
+    scale.assign(ops.where(finite, ops.where(grow, 2.0 * scale_before, scale_before), 0.5 * scale_before))
+    scaler.step_counter.assign(ops.where(ops.logical_and(finite, ops.logical_not(grow)),
+                                         scaler.step_counter + 1, ops.zeros_like(scaler.step_counter)))
+
+
+def _tensorflow_update(optimizer, variables, loss_fn, scaler):
     import tensorflow as tf
 
     with tf.GradientTape() as tape:
         loss, aux = loss_fn()
         # Under tf.distribute each replica's gradients are summed: scale the mean loss per replica.
-        scaled = optimizer.scale_loss(loss / tf.distribute.get_strategy().num_replicas_in_sync)
+        scaled = _scale_loss(optimizer, loss / tf.distribute.get_strategy().num_replicas_in_sync, scaler)
     grads = tape.gradient(scaled, variables)
-    optimizer.apply(grads, variables)
+    _apply(optimizer, grads, variables, scaler)
     return loss, aux
 
 
@@ -303,7 +381,7 @@ class _StepScope(keras.StatelessScope):
         self.variables = [v for v, _ in mapping]
 
 
-def _jax_update(optimizer, variables, loss_fn):
+def _jax_update(optimizer, variables, loss_fn, scaler):
     import jax
     from keras.src.backend.common.stateless_scope import get_stateless_scope
 
@@ -320,7 +398,7 @@ def _jax_update(optimizer, variables, loss_fn):
         # seed state, trackers) leave the gradient function as outputs, never as leaked tracers.
         updates = [inner.get_current_value(v) for v, _ in others]
         written = [inner.get_current_value(v) for v in variables]
-        return optimizer.scale_loss(loss), (loss, aux, updates, written)
+        return _scale_loss(optimizer, loss, scaler), (loss, aux, updates, written)
 
     grads, (loss, aux, updates, written) = jax.grad(loss_of, has_aux=True)(
         [outer.get_current_value(v) for v in variables])
@@ -328,7 +406,7 @@ def _jax_update(optimizer, variables, loss_fn):
         outer.add_update((v, value))
     for v, value in zip(variables, written):  # e.g. spectral normalization writes W / sigma
         outer.add_update((v, value))
-    optimizer.apply(grads, variables)
+    _apply(optimizer, grads, variables, scaler)
     return loss, aux
 
 

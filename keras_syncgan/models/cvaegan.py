@@ -11,7 +11,7 @@ from keras_syncgan.latent import optimize_latents
 from keras_syncgan.losses import (bce_with_logits, class_accuracy, half_squared_distance, kl_divergence,
                                   softmax_cross_entropy)
 from keras_syncgan.metrics.validation import as_real_array, as_unit_images
-from keras_syncgan.models.base import GANModel, to_float_images
+from keras_syncgan.models.base import GANModel, cross_replica_sum, to_float_images
 from keras_syncgan.utils import describe
 
 # The rows of the paper's Table 1, as ablations of one algorithm.
@@ -393,6 +393,11 @@ class CVAEGAN(GANModel):
                              f"to fit the networks; received shape {shape}.")
         return to_float_images(x)
 
+    def check_fit_inputs(self, x, y):
+        # In-memory labels are checked once here; the compiled step cannot raise on their values.
+        if isinstance(y, (np.ndarray, list)):
+            self._numpy_labels(y, "y", len(x) if hasattr(x, "__len__") else None)
+
     def _one_hot(self, labels, argument, batch_size=None):
         """Class ids `(batch,)` or one-hot `(batch, num_classes)` -> float32 one-hot."""
         shape = tuple(labels.shape)
@@ -487,13 +492,16 @@ def mean_feature_matching(centres, real, generated, groups, momentum):
     Returns:
         `(1/2 sum_k ||real centre_k - generated centre_k||^2 over the groups in the batch, new centre values)`.
     """
-    counts = ops.sum(groups, axis=0)
+    real, generated = ops.cast(real, "float32"), ops.cast(generated, "float32")  # mixed precision features
+    # Statistics of the global batch: under tf.distribute each replica holds a share of it.
+    counts = cross_replica_sum(ops.sum(groups, axis=0))
     present = counts > 0
     # The first batch of a group sets its centre; later ones blend in with `momentum`.
     decay = momentum * ops.cast(centres["updates"] > 0, "float32")[:, None]
 
     def moved(centre, features):
-        batch_mean = ops.matmul(ops.transpose(groups), features) / ops.maximum(counts, 1e-12)[:, None]
+        sums = cross_replica_sum(ops.matmul(ops.transpose(groups), features))
+        batch_mean = sums / ops.maximum(counts, 1e-12)[:, None]
         old = ops.stop_gradient(centre)
         return ops.where(present[:, None], decay * old + (1.0 - decay) * batch_mean, old)
 

@@ -137,11 +137,8 @@ class SyncGAN(GANModel):
         """Latents for n generated tuples: the first half share one z across modalities
         (synchronous, target 1), the second half draw an independent z per modality (target 0)."""
         half = n // 2
-        shared = self.noise(n)
-        z = {}
-        for m in self.modalities:
-            independent = self.noise(n)
-            z[m] = ops.concatenate([shared[:half], independent[half:]], axis=0)
+        shared = self.noise(half)
+        z = {m: ops.concatenate([shared, self.noise(n - half)], axis=0) for m in self.modalities}
         target = ops.concatenate([ops.ones((half,)), ops.zeros((n - half,))], axis=0)
         return z, target
 
@@ -297,6 +294,12 @@ class SyncGAN(GANModel):
         return np.concatenate(probabilities)[:, 0]
 
     # ----------------------------------------------------------------- data checks
+    def check_fit_inputs(self, x, y):
+        if isinstance(x, (np.ndarray, list, tuple)) or hasattr(x, "__array__"):
+            raise ValueError("`x` must be a dict {'real': {modality: images}, 'pairs': {modality: images}, "
+                             "'sync': labels} or a dataset of them (see keras_syncgan.data.paired_dataset); "
+                             f"received {describe(x)}.")
+
     def _unpack(self, data):
         if not isinstance(data, dict) or not {"real", "pairs", "sync"} <= set(data):
             raise ValueError("SyncGAN trains on dicts {'real': {modality: x}, 'pairs': {modality: x}, "

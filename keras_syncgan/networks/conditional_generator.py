@@ -6,11 +6,11 @@ from keras_syncgan.utils import describe
 
 
 def conditional_generator(output_shape=(28, 28, 1), num_classes=10, latent_dim=64, filters=64, upsamplings=2,
-                          name="conditional_generator"):
+                          synchronized_batchnorm=False, name="conditional_generator"):
     """CVAE-GAN's generator G(z, c): `image_generator` fed the concatenation of z and the one-hot class.
 
     The CVAE's decoder and the GAN's generator at once. Conditioning by concatenation at the input,
-    as in the public CVAE-GAN implementations.
+    as in the public CVAE-GAN implementations. `synchronized_batchnorm`: see `image_generator`.
 
     Returns a functional `keras.Model` mapping `[z (batch, latent_dim), label (batch, num_classes)]`
     to images `(batch, *output_shape)` in [0, 1].
@@ -27,5 +27,5 @@ def conditional_generator(output_shape=(28, 28, 1), num_classes=10, latent_dim=6
     label = keras.Input((num_classes,), name="label")
     z_and_label = layers.Concatenate(name="z_and_label")([z, label])
     trunk = image_generator(output_shape, latent_dim + num_classes, filters=filters, upsamplings=upsamplings,
-                            name=f"{name}_trunk")
+                            synchronized_batchnorm=synchronized_batchnorm, name=f"{name}_trunk")
     return keras.Model([z, label], trunk(z_and_label), name=name)

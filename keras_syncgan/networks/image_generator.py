@@ -4,13 +4,18 @@ from keras import layers
 from keras_syncgan.networks.shapes import check_image_shape, scaled_size
 
 
-def image_generator(output_shape=(28, 28, 1), latent_dim=64, filters=128, upsamplings=2, name="generator"):
+def image_generator(output_shape=(28, 28, 1), latent_dim=64, filters=128, upsamplings=2,
+                    synchronized_batchnorm=False, name="generator"):
     """The SyncGAN authors' image generator, sized by `output_shape` and `filters`.
 
     z -> Dense -> (H/2^u, W/2^u, 4f) -> Conv 3x3 (2f) -> [UpSample x2 -> Conv 5x5 -> BatchNorm -> ReLU]
     -> UpSample x2 -> Conv 5x5 (channels) -> sigmoid. With `output_shape=(28, 28, 1)`, `filters=128`
     and `upsamplings=2` this is exactly the authors' MNIST generator (3.6 M parameters); `filters=32`
     costs ~1/16 of its FLOPs and is the CPU preset. Works for spectrogram "images" too.
+
+    `synchronized_batchnorm=True` (TensorFlow backend only) computes BatchNorm statistics over the
+    global batch under `tf.distribute`, so an N-replica step equals the 1-replica step on the same
+    batch; by default each replica normalises its own share, as PyTorch DDP does without SyncBN.
 
     Returns a functional `keras.Model` mapping `(batch, latent_dim)` to `(batch, *output_shape)` in [0, 1].
 
@@ -29,7 +34,8 @@ def image_generator(output_shape=(28, 28, 1), latent_dim=64, filters=128, upsamp
         x = layers.UpSampling2D(2, name=f"upsample_{i}")(x)
         x = layers.Conv2D(max(filters // 2 ** (i - 1), 8), 5, padding="same", name=f"up_conv_{i}")(x)
         # PyTorch's BatchNorm defaults, as in the authors' code.
-        x = layers.BatchNormalization(momentum=0.9, epsilon=1e-5, name=f"up_bn_{i}")(x)
+        x = layers.BatchNormalization(momentum=0.9, epsilon=1e-5, synchronized=synchronized_batchnorm,
+                                      name=f"up_bn_{i}")(x)
         x = layers.ReLU(name=f"up_relu_{i}")(x)
     x = layers.UpSampling2D(2, name=f"upsample_{upsamplings}")(x)
     x = layers.Conv2D(channels, 5, padding="same", name="conv_out")(x)
