@@ -21,7 +21,7 @@
 # discriminators still see all the data. The question this notebook answers is how small f can get
 # before synchronization suffers.
 #
-# Set `KERAS_SYNCGAN_QUICK=1` for a run of about 2 minutes (CI does): smaller networks and a few
+# Set `KERAS_SYNCGAN_QUICK=1` for a run of a few minutes (CI does): smaller networks and a few
 # hundred steps, enough to run every cell but not to separate the fractions. Without it each model
 # trains 3,000 steps at the CPU width, three models in all.
 

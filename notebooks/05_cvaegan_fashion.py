@@ -13,8 +13,10 @@
 # average for samples from the prior. That keeps G's gradients alive when D wins, and the encoder
 # ties every reconstruction to one real image, which keeps the samples diverse.
 #
-# Set `KERAS_SYNCGAN_QUICK=1` for a run of about 2 minutes (CI does): small networks, a few hundred
-# steps, enough to run every cell. Without it the networks are twice as wide and train 5,000 steps.
+# Set `KERAS_SYNCGAN_QUICK=1` for a run of a few minutes (CI does): small networks, a few hundred
+# steps, enough to run every cell. Without it the networks are twice as wide and the two models train
+# 3,000 and 1,500 steps of batch 64. One such step took 1.1 s of CPU time here, so expect 45 to 85
+# minutes on 2 CPU cores.
 
 # %%
 import os
@@ -33,8 +35,8 @@ from keras_syncgan.plotting import image_grid, save_figure
 
 QUICK = os.environ.get("KERAS_SYNCGAN_QUICK") == "1"
 FILTERS, LATENT_DIM, BATCH_SIZE = (16, 32, 32) if QUICK else (32, 64, 64)
-STEPS = 300 if QUICK else 5000
-LOW_DATA_STEPS = 100 if QUICK else 2000
+STEPS = 300 if QUICK else 3000
+LOW_DATA_STEPS = 100 if QUICK else 1500
 keras.utils.set_random_seed(0)
 
 # %% [markdown]
@@ -44,6 +46,14 @@ keras.utils.set_random_seed(0)
 # uint8 images and integer labels as they are. The four networks come from `keras_syncgan.networks`;
 # `conditional_generator` is the generator fed z concatenated with the one-hot class, and the
 # discriminator and classifier return their features beside their logits, for G to match.
+#
+# One weight departs from the paper. Its lambda4 = 1e-3 weighs the class-wise feature matching
+# L_GC, the only term that makes a sample from the prior take on the class it was asked for,
+# against a pixel term summed over the image. On 28 x 28 images that balance leaves the class weak:
+# the encoder's code carries the garment type and G learns to read it from z. Measured here after
+# 300 quick-mode steps, the conditional accuracy (below) was 0.37 with lambda4 = 1e-3, 0.40 with
+# 0.01, 0.59 with 0.1, 0.65 with 0.3 and 0.72 with 1.0, while the reconstruction error rose from
+# 0.031 to 0.036. We take 0.3.
 
 # %%
 (x_train, y_train), (x_test, y_test) = load_fashion_mnist()
@@ -57,7 +67,8 @@ def build_cvaegan(seed=0):
         generator=networks.conditional_generator(shape, k, latent_dim=LATENT_DIM, filters=FILTERS),
         encoder=networks.encoder(shape, k, latent_dim=LATENT_DIM, filters=FILTERS, hidden=4 * FILTERS),
         discriminator=networks.feature_discriminator(shape, filters=FILTERS),
-        classifier=networks.feature_classifier(shape, k, filters=FILTERS), seed=seed)
+        classifier=networks.feature_classifier(shape, k, filters=FILTERS), classifier_matching_weight=0.3,
+        seed=seed)
 
 
 def training_batches(x, y, seed=0):
@@ -100,7 +111,7 @@ print(f"evaluator test accuracy: {evaluator.accuracy(x_test, y_test):.3f}")
 requested = np.repeat(np.arange(10), 100)
 conditional_accuracy = metrics.conditional_accuracy(evaluator.probabilities(model.generate(requested)), requested)
 print(f"conditional accuracy of generated images: {conditional_accuracy:.3f} (chance 0.1)")
-assert conditional_accuracy > 0.2
+assert conditional_accuracy > 0.4
 
 # %% [markdown]
 # ## Reconstruction: encoder, then generator
@@ -223,16 +234,20 @@ fig
 # %% [markdown]
 # ## What to take away
 #
-# Measured here with `KERAS_SYNCGAN_QUICK=1` (300 steps of batch 32): 37 % of the generated images
-# carry the requested class by the stand-in evaluator (chance 10 %); reconstructions have a pixel
-# MSE of 0.031 against 0.052 for the class mean image and 0.109 for a random z; inpainting brings the
-# hole's error from 0.218 (left black) to 0.063, level with the class mean (0.062), while the encoder's
-# one-shot guess from the masked image gets only 0.132.
+# Measured here with `KERAS_SYNCGAN_QUICK=1` (300 steps of batch 32): 65 % of the generated images
+# carry the requested class by the stand-in evaluator (chance 10 %). Reconstructions have a pixel
+# MSE of 0.034, against 0.052 for the class mean image and 0.072 for a random z. Inpainting brings
+# the hole's error from 0.218 (left black) to 0.059, a little below the class mean (0.062); the
+# encoder's one-shot guess from the masked image alone gets 0.095, so the optimisation of z pays.
 #
-# Augmentation did **not** help at that size: the classifier on 600 real images scored 0.791 on the
-# test set, and 0.706 with 3,000 images from the CVAE-GAN of those 600 (0.718 with the model of all
-# 60,000). Samples this blurry teach the classifier the wrong details. Whether better-trained
-# models turn that around is what the full mode measures; do not expect the quick numbers to show it.
+# Augmentation did **not** help at the sizes that could run here. The classifier on 600 real images
+# scored 0.791 on the test set; adding 3,000 images from the CVAE-GAN of those 600 gave 0.717, and
+# from the CVAE-GAN of all 60,000, 0.743 (three seeds each, standard deviations below 0.01). A
+# longer run (1,500 steps, the paper's lambda4) gave the same picture, 0.703 and 0.734, and with
+# 600 generated images instead of 3,000, 0.747 and 0.767. Blurry samples teach the classifier
+# details that real garments do not have. The paper's gain (LFW verification 91.87 % -> 92.98 %)
+# came from a far larger model on 128 x 128 faces; whether the full mode here turns the sign is
+# what its table shows.
 
 # %%
 print(reconstruction_errors.round(4), inpainting_errors.round(4), augmentation.round(3), sep="\n\n")
