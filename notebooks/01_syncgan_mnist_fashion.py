@@ -40,7 +40,7 @@ keras.utils.set_random_seed(0)
 data = presets.mnist_fashion_data()
 dataset, sampler = paired_dataset(data.x_train, data.y_train, batch_size=64, seed=0)
 batch = next(iter(dataset))
-pair_grid({m: batch["pairs"][m].numpy()[:8] / 255 for m in sampler.modalities}, pairs_per_row=8)
+figure = pair_grid({m: batch["pairs"][m].numpy()[:8] / 255 for m in sampler.modalities}, pairs_per_row=8)
 print("sync labels of those 8 pairs:", batch["sync"].numpy()[:8])
 
 # %% [markdown]
@@ -66,7 +66,7 @@ history = model.fit(dataset.repeat(), epochs=STEPS // steps_per_epoch, steps_per
 
 # %%
 samples = model.generate(z=np.random.default_rng(1).normal(size=(16, model.latent_dim)))
-pair_grid(samples, pairs_per_row=8)
+figure = pair_grid(samples, pairs_per_row=8)
 
 # %% [markdown]
 # ## How synchronized is it?

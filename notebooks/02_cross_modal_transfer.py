@@ -52,7 +52,7 @@ x_digits = data.x_test["digit"][:8]
 z, errors = model.invert(x_digits, "digit", steps=INVERSION_STEPS, learning_rate=0.1)  # the authors' procedure
 print("reconstruction MSE per sample:", np.round(errors, 4))
 rows, labels = transfer_rows(model, x_digits, "digit", "fashion", steps=INVERSION_STEPS)
-image_grid(rows, row_labels=labels)
+figure = image_grid(rows, row_labels=labels)
 
 # %% [markdown]
 # ## Warm start with an inversion encoder

@@ -44,7 +44,7 @@ data = presets.mnist_speech_data(source=source)
 print({m: x.shape for m, x in data.x_train.items()})
 first = {m: np.array([data.x_train[m][np.flatnonzero(data.y_train[m] == k)[0]] for k in range(4)])
          for m in data.x_train}
-pair_grid({"digit": first["digit"] / 255.0, "speech": first["speech"]}, pairs_per_row=4)
+figure = pair_grid({"digit": first["digit"] / 255.0, "speech": first["speech"]}, pairs_per_row=4)
 
 # %%
 round_trip = spectrogram_to_waveform(first["speech"][:1])[0]
