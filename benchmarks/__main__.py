@@ -69,17 +69,15 @@ def train_configs(quick, backends):
 
 
 def windows_for(width, batch, quick):
-    """Timed windows per configuration: ~2-4 s windows, fewer of them when a step takes seconds."""
+    """(windows, steps per window, warm-up steps): windows of ~1-5 s, fewer when a step takes seconds."""
     if quick:
         sizes = (1, 1, 1)
-    elif width == "authors":
+    elif width == "authors" or batch >= 1024:
         sizes = (3, 1, 2)
-    elif batch >= 1024:
-        sizes = (3, 2, 2)
     elif batch >= 256:
-        sizes = (5, 4, 4)
+        sizes = (5, 2, 3)
     else:
-        sizes = (5, 8, 4)
+        sizes = (5, 4, 3)
     return [flag for name, value in zip(("--windows", "--window-steps", "--warmup"), sizes) for flag in (name, value)]
 
 
@@ -88,6 +86,7 @@ def matmul_reference(backends, quick):
     rates = {}
     for backend in backends:
         rates.update(run("benchmarks.matmul", *(["--quick"] if quick else []), backend=backend, in_process=quick))
+    print(json.dumps({"matmul_gflops": rates}), flush=True)
     return rates
 
 

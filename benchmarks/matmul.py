@@ -17,7 +17,7 @@ import numpy as np
 SIZES = (512, 1024, 2048, 4096)
 
 
-def rate_gflops(multiply, operand, size, min_seconds=0.5, trials=3):
+def rate_gflops(multiply, operand, size, min_seconds=0.3, trials=3):
     """Best GFLOP/s of `multiply(operand)` (a size^3 matmul) over `trials` windows of >= `min_seconds`."""
     multiply(operand)  # warm-up: allocations, kernel selection
     best = 0.0
@@ -53,7 +53,7 @@ def libraries(threads):
     return found
 
 
-def matmul_rates(threads, sizes=SIZES, min_seconds=0.5, trials=3):
+def matmul_rates(threads, sizes=SIZES, min_seconds=0.3, trials=3):
     """`{library: {size: GFLOP/s}}` for every library at hand."""
     rates = {}
     for name, (make, multiply) in libraries(threads).items():
