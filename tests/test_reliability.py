@@ -15,6 +15,7 @@ import pytest
 from conftest import small_syncgan
 from keras_syncgan import SyncGAN
 from keras_syncgan.callbacks import BackupAndRestore, ModelCheckpoint, TerminateOnNaN
+from keras_syncgan.utils import _umask
 
 WORKER = pathlib.Path(__file__).with_name("reliability_worker.py")
 EPOCHS = 3
@@ -125,11 +126,6 @@ def test_saves_are_atomic_and_keep_the_usual_permissions(tmp_path):
         model.save(path, overwrite=False)
     assert SyncGAN.load(path).count_params() == model.count_params()
 
-
-def _umask():
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 @pytest.mark.parametrize("kind", ["syncgan", pytest.param("cvaegan", marks=pytest.mark.slow)])

@@ -183,14 +183,10 @@ class GANModel(keras.Model):
     # Saving goes through a temporary file and a rename, so a crash or a kill during a save (by
     # `fit` callbacks such as ModelCheckpoint and BackupAndRestore too) leaves the previous file whole.
     def save(self, filepath, overwrite=True, **kwargs):
-        if not overwrite and os.path.exists(filepath):
-            raise FileExistsError(f"`filepath` {str(filepath)!r} exists and `overwrite=False`.")
-        return atomic_write(filepath, lambda tmp: super(GANModel, self).save(tmp, overwrite=True, **kwargs))
+        return _save_atomically(super().save, filepath, overwrite, **kwargs)
 
     def save_weights(self, filepath, overwrite=True, **kwargs):
-        if not overwrite and os.path.exists(filepath):
-            raise FileExistsError(f"`filepath` {str(filepath)!r} exists and `overwrite=False`.")
-        return atomic_write(filepath, lambda tmp: super(GANModel, self).save_weights(tmp, overwrite=True, **kwargs))
+        return _save_atomically(super().save_weights, filepath, overwrite, **kwargs)
 
     @classmethod
     def load(cls, filepath, **kwargs):
@@ -256,7 +252,7 @@ class GANModel(keras.Model):
         optimizer = self.optimizers[name]
         variables = self._owned_variables[name]
         # Under the "mixed_float16" policy Keras wraps the optimizers in a LossScaleOptimizer; its
-        # dynamic scale serves every update (see `_apply_scaled`).
+        # dynamic scale serves every update (see `_apply`).
         scaler = self.optimizer if isinstance(self.optimizer, keras.optimizers.LossScaleOptimizer) else None
         if keras.backend.backend() == "jax":
             return _jax_update(optimizer, variables, loss_fn, scaler)
@@ -291,6 +287,12 @@ class GANModel(keras.Model):
             state, data = args
             return _jax_train_step(self, state, data)
         return self.gan_train_step(self.unpack_batch(args[0]))
+
+
+def _save_atomically(save, filepath, overwrite, **kwargs):
+    if not overwrite and os.path.exists(filepath):
+        raise FileExistsError(f"`filepath` {str(filepath)!r} exists and `overwrite=False`.")
+    return atomic_write(filepath, lambda tmp: save(tmp, overwrite=True, **kwargs))
 
 
 def _replica():
