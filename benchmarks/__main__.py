@@ -1,6 +1,7 @@
 """Runs the benchmark suite, one process per configuration, and writes CSV + markdown tables.
 
     python -m benchmarks [--quick] [--suite all|train|inversion] [--backends tensorflow,jax] [--output DIR]
+    python -m benchmarks --device gpu --backends jax --suite train      (a GPU machine; writes gpu_*.csv/md)
 
 Train-step throughput (median over timed windows after warm-up, inside one fit() call) of SyncGAN
 (CPU width at batch 64, 256 and 1,024; the authors' width at their batch of 32 + 32 pairs) and
@@ -8,6 +9,10 @@ CVAE-GAN: tf.function vs XLA (jit_compile) vs steps_per_execution=4, in-memory b
 tf.data pairing pipeline; with torch installed (`bench` extra), the PyTorch peer's windows interleaved
 with ours in the same process and our/peer ratio; peak RSS per configuration; achieved FLOP/s against
 the best measured dense matmul rate; inversion (batched compiled vs per-sample eager).
+
+`--device gpu`: the authors' width at batch 64, 256 and 1,024 and CVAE-GAN, XLA (JAX jit) vs op by
+op, float32 vs mixed_bfloat16, with the PyTorch peer on CUDA, GPU peak memory, and achieved FLOP/s
+against the measured float32 and bfloat16 matmul rates of the same GPU.
 """
 
 import argparse
@@ -25,11 +30,13 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 # The machine is shared: idle OpenMP threads (PyTorch's) sleep instead of spinning, or every parallel
 # region waits for a descheduled spinner (a 2-thread peer step took 2-4x longer under load without it).
 ENV = {"TF_CPP_MIN_LOG_LEVEL": "3", "JAX_PLATFORMS": "cpu", "OMP_WAIT_POLICY": "PASSIVE"}
+# On a GPU: JAX takes half the memory up front, leaving the PyTorch peer room in the same process.
+GPU_ENV = {"TF_CPP_MIN_LOG_LEVEL": "3", "XLA_PYTHON_CLIENT_MEM_FRACTION": "0.5"}
 MEMORY_METHOD = ("peak RSS = getrusage ru_maxrss of the process: ours at the end of warm-up, before the peer is "
                  "imported; the peer's in a separate process running it alone (no TensorFlow) for the same batch")
 
 
-def run(module, *args, backend="tensorflow", in_process=False, timeout=3600):
+def run(module, *args, backend="tensorflow", in_process=False, timeout=3600, env=None):
     """`module.main(args)`: in a fresh process (isolation, its own peak RSS), or in this one when
     `in_process` and the backend is this process' (the smoke test saves the start-ups)."""
     if in_process:
@@ -37,7 +44,7 @@ def run(module, *args, backend="tensorflow", in_process=False, timeout=3600):
 
         if keras.backend.backend() == backend:
             return importlib.import_module(module).main([str(a) for a in args])
-    env = {**os.environ, **ENV, "KERAS_BACKEND": backend}
+    env = {**os.environ, **(ENV if env is None else env), "KERAS_BACKEND": backend}
     result = subprocess.run([sys.executable, "-m", module, *map(str, args)], cwd=ROOT, env=env,
                             capture_output=True, text=True, timeout=timeout)
     if result.returncode != 0:
@@ -47,6 +54,18 @@ def run(module, *args, backend="tensorflow", in_process=False, timeout=3600):
 
 def has_peer():
     return importlib.util.find_spec("torch") is not None
+
+
+def gpu_train_configs(backends):
+    """`(model, backend, width, batch, mode, pipeline, dtype policy)` of the GPU rows (authors' width)."""
+    configs = []
+    for backend in backends:
+        for model, batches in (("syncgan", (64, 256, 1024)), ("cvaegan", (64, 256))):
+            for batch in batches:
+                configs += [(model, backend, "authors", batch, "xla", False, policy)
+                            for policy in ("float32", "mixed_bfloat16")]
+        configs.append(("syncgan", backend, "authors", 64, "no_jit", False, "float32"))
+    return configs
 
 
 def train_configs(quick, backends):
@@ -68,10 +87,12 @@ def train_configs(quick, backends):
     return configs
 
 
-def windows_for(width, batch, quick):
+def windows_for(width, batch, quick, gpu=False, mode=None):
     """(windows, steps per window, warm-up steps): windows of ~1-5 s, fewer when a step takes seconds."""
     if quick:
         sizes = (1, 1, 1)
+    elif gpu:
+        sizes = (3, 2, 2) if mode == "no_jit" else (5, 20, 10)
     elif width == "authors" or batch >= 1024:
         sizes = (3, 1, 2)
     elif batch >= 256:
@@ -81,11 +102,12 @@ def windows_for(width, batch, quick):
     return [flag for name, value in zip(("--windows", "--window-steps", "--warmup"), sizes) for flag in (name, value)]
 
 
-def matmul_reference(backends, quick):
+def matmul_reference(backends, quick, env=None):
     """`{library: {size: GFLOP/s}}`, measured in one process per backend."""
     rates = {}
     for backend in backends:
-        rates.update(run("benchmarks.matmul", *(["--quick"] if quick else []), backend=backend, in_process=quick))
+        rates.update(run("benchmarks.matmul", *(["--quick"] if quick else []), backend=backend, in_process=quick,
+                         env=env))
     print(json.dumps({"matmul_gflops": rates}), flush=True)
     return rates
 
@@ -124,15 +146,25 @@ def load_average():
     return "/".join(f"{value:.2f}" for value in os.getloadavg())
 
 
-def header(*lines):
+def gpu_name():
+    """The GPU's name as `nvidia-smi` reports it, or "CPU"."""
+    try:
+        names = subprocess.run(["nvidia-smi", "--query-gpu=name", "--format=csv,noheader"], capture_output=True,
+                               text=True, timeout=30).stdout.strip().splitlines()
+    except (OSError, subprocess.SubprocessError):
+        return "CPU"
+    return names[0] if names else "CPU"
+
+
+def header(*lines, device="CPU"):
     """The date and the machine line of every results table, then `lines`."""
     stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     machine = f"{platform.machine()}, {os.cpu_count()} CPU cores, Python {platform.python_version()}"
-    return stamp, [f"Machine: {machine}; device: CPU; versions: {versions()}", *lines]
+    return stamp, [f"Machine: {machine}; device: {device}; versions: {versions()}", *lines]
 
 
-def write(table, output, name, title, lines=(), extra=""):
-    stamp, lines = header(*lines)
+def write(table, output, name, title, lines=(), extra="", device="CPU"):
+    stamp, lines = header(*lines, device=device)
     table.to_csv(output / f"{name}.csv", index=False)
     body = markdown(table.round(3)).replace("| nan ", "|  ")
     text = "\n".join([f"# {title} ({stamp})", "", *[f"- {line}" for line in lines], "", body, "", extra])
@@ -184,17 +216,61 @@ def train_suite(args, backends, output, prefix):
     write(table, output, f"{prefix}train_step", "SyncGAN and CVAE-GAN train-step throughput", lines, extra)
 
 
+def gpu_train_suite(args, backends, output):
+    """The GPU rows (`gpu_train_configs`) with the peer on CUDA; writes `gpu_train_step.*`, `gpu_matmul.csv`."""
+    import pandas as pd
+
+    device = gpu_name()
+    before = matmul_reference(backends, False, env=GPU_ENV)
+    rows = []
+    for model, backend, width, batch, mode, pipeline, policy in gpu_train_configs(backends):
+        interleave = has_peer() and model == "syncgan" and mode == "xla" and policy == "float32"
+        row = run("benchmarks.train_step", "--model", model, "--width", width, "--batch-size", batch, "--mode", mode,
+                  "--dtype-policy", policy, *(["--peer"] if interleave else []),
+                  *windows_for(width, batch, False, gpu=True, mode=mode), backend=backend, env=GPU_ENV)
+        rows.append(row)
+        print(json.dumps(row), flush=True)
+    rates = best_rates(before, matmul_reference(backends, False, env=GPU_ENV))
+    peaks = {}  # the best rate per precision: float32 (default precision) and bfloat16
+    for library, by_size in rates.items():
+        precision = "bfloat16" if "bfloat16" in library else "float32"
+        peaks[precision] = max(peaks.get(precision, 0.0), *by_size.values())
+    table = pd.DataFrame(rows)
+    reference = table["dtype_policy"].map(lambda policy: peaks["bfloat16" if "bfloat16" in policy else "float32"])
+    table["fraction_of_matmul_peak"] = table["achieved_gflops"] / reference
+    matmul = pd.DataFrame([{"library": lib, **{f"{size}^2 GFLOP/s": r for size, r in by.items()}}
+                           for lib, by in rates.items()])
+    matmul.to_csv(output / "gpu_matmul.csv", index=False)
+    lines = ["timing: median of the timed windows after warm-up (compilation included in the warm-up), inside one "
+             "`fit()`; the PyTorch peer (eager PyTorch on CUDA, same networks, losses and Adam settings, parameter "
+             "counts asserted equal) runs its windows alternately with ours in the same process on the same batch; "
+             "ours_over_peer = peer step time / our step time; both wait for each step's losses",
+             "mode `xla`: the JAX backend's jit-compiled train step; `no_jit`: `compile(jit_compile=False)`, op by op",
+             "peak_device_mb: JAX `memory_stats()['peak_bytes_in_use']` (the peer: `torch.cuda.max_memory_allocated`)",
+             f"matmul peaks: float32 {peaks['float32'] / 1e3:.1f} TFLOP/s (default precision), bfloat16 "
+             f"{peaks.get('bfloat16', float('nan')) / 1e3:.1f} TFLOP/s, the best of every library and size below, "
+             "measured at the start and the end of the run; fraction_of_matmul_peak compares each row with the "
+             "peak of its compute precision; FLOPs counted analytically (`benchmarks/flops.py`)"]
+    extra = "Dense matmul rate (GFLOP/s, best of 3 trials, start and end of run):\n\n" + markdown(matmul.round(1)) + "\n"
+    write(table, output, "gpu_train_step", "GPU train-step throughput, the authors' width", lines, extra, device=device)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="tiny configurations, one window (smoke test)")
     parser.add_argument("--suite", default="all", choices=["all", "train", "inversion"])
     parser.add_argument("--backends", default="tensorflow,jax")
     parser.add_argument("--output", default=str(ROOT / "benchmarks" / "results"))
+    parser.add_argument("--device", default="cpu", choices=["cpu", "gpu"])
     args = parser.parse_args(argv)
     backends = args.backends.split(",")
     output = pathlib.Path(args.output)
     output.mkdir(parents=True, exist_ok=True)
     prefix = "quick_" if args.quick else ""
+    if args.device == "gpu":
+        if args.suite != "train":
+            parser.error("argument --suite: the GPU suite has train-step rows only; use --suite train with --device gpu")
+        return gpu_train_suite(args, backends, output)
     if args.suite in ("all", "train"):
         train_suite(args, backends, output, prefix)
     if args.suite in ("all", "inversion"):

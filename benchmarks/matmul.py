@@ -15,6 +15,7 @@ import time
 import numpy as np
 
 SIZES = (512, 1024, 2048, 4096)
+GPU_SIZES = (2048, 4096, 8192)
 
 
 def rate_gflops(multiply, operand, size, min_seconds=0.3, trials=3):
@@ -33,43 +34,56 @@ def rate_gflops(multiply, operand, size, min_seconds=0.3, trials=3):
     return best
 
 
-def libraries(threads):
-    """`{library: (make an operand of a size, multiply it by itself and wait for the result)}`."""
+def libraries(threads, gpu=False):
+    """`{library: (make an operand of a size, multiply it by itself and wait for the result)}`.
+
+    On a GPU: float32 (each library's default precision: TF32 tensor cores where it allows them)
+    and bfloat16 through the backend and PyTorch; no NumPy.
+    """
     import keras
 
-    found = {
-        f"keras.ops ({keras.backend.backend()})": (
-            lambda size: keras.random.normal((size, size), seed=0),
-            lambda a: keras.ops.convert_to_numpy(keras.ops.matmul(a, a)[:1, :1])),
-        "numpy": (lambda size: np.random.default_rng(0).standard_normal((size, size), dtype=np.float32),
-                  lambda a: a @ a),
-    }
+    keras_multiply = lambda a: keras.ops.convert_to_numpy(keras.ops.matmul(a, a)[:1, :1])
+    name = f"keras.ops ({keras.backend.backend()})"
+    found = {name: (lambda size: keras.random.normal((size, size), seed=0), keras_multiply)}
+    if gpu:
+        found[f"{name} bfloat16"] = (lambda size: keras.random.normal((size, size), seed=0, dtype="bfloat16"),
+                                     keras_multiply)
+    else:
+        found["numpy"] = (lambda size: np.random.default_rng(0).standard_normal((size, size), dtype=np.float32),
+                          lambda a: a @ a)
     try:
         import torch
     except ImportError:
         return found
     torch.set_num_threads(threads)
-    found["torch"] = (lambda size: torch.randn(size, size), lambda a: torch.mm(a, a))
+    if not gpu:
+        found["torch"] = (lambda size: torch.randn(size, size), lambda a: torch.mm(a, a))
+        return found
+    synchronized = lambda a: torch.mm(a, a)[:1, :1].cpu()
+    found["torch cuda"] = (lambda size: torch.randn(size, size, device="cuda"), synchronized)
+    found["torch cuda bfloat16"] = (lambda size: torch.randn(size, size, device="cuda", dtype=torch.bfloat16),
+                                    synchronized)
     return found
 
 
-def matmul_rates(threads, sizes=SIZES, min_seconds=0.3, trials=3):
+def matmul_rates(threads, sizes=SIZES, min_seconds=0.3, trials=3, gpu=False):
     """`{library: {size: GFLOP/s}}` for every library at hand."""
     rates = {}
-    for name, (make, multiply) in libraries(threads).items():
+    for name, (make, multiply) in libraries(threads, gpu).items():
         rates[name] = {size: rate_gflops(multiply, make(size), size, min_seconds, trials) for size in sizes}
     return rates
 
 
 def main(argv=None):
     """Command-line entry point: `{library: {size: GFLOP/s}}`."""
-    from benchmarks.train_step import cpu_threads
+    from benchmarks.train_step import accelerator, cpu_threads
 
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="one small size, one short trial")
     args = parser.parse_args(argv)
-    options = dict(sizes=(256,), min_seconds=0.05, trials=1) if args.quick else {}
-    return matmul_rates(cpu_threads(), **options)
+    gpu = accelerator() is not None
+    options = dict(sizes=(256,), min_seconds=0.05, trials=1) if args.quick else dict(sizes=GPU_SIZES if gpu else SIZES)
+    return matmul_rates(cpu_threads(), gpu=gpu, **options)
 
 
 if __name__ == "__main__":

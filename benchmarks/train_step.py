@@ -1,7 +1,11 @@
 """One train-step throughput measurement in this process; prints one JSON line.
 
     python -m benchmarks.train_step --model syncgan|cvaegan --width cpu --batch-size 64
-                                    --mode tf_function|xla|spe4 [--pipeline] [--peer]
+                                    --mode tf_function|xla|spe4|no_jit [--dtype-policy mixed_bfloat16]
+                                    [--pipeline] [--peer]
+
+Modes: `tf_function` (TensorFlow graph), `xla` (`jit_compile=True`; JAX always compiles),
+`spe4` (`steps_per_execution=4`), `no_jit` (JAX with `jit_compile=False`: op by op, XLA off).
 
 Our step runs inside one `fit()` call. After warm-up, timed windows of `--window-steps` steps
 alternate with windows of the PyTorch peer (`--peer`, SyncGAN only: `benchmarks/peers/torch_syncgan.py`)
@@ -18,13 +22,44 @@ import time
 import numpy as np
 
 MODELS = ("syncgan", "cvaegan")
-MODES = ("tf_function", "xla", "spe4")
+MODES = ("tf_function", "xla", "spe4", "no_jit")
 NUM_CLASSES = 10
 
 
 def cpu_threads():
     """Threads TensorFlow's and XLA's CPU pools use by default: the CPUs this process may run on."""
     return len(os.sched_getaffinity(0))
+
+
+def accelerator():
+    """The GPU the current Keras backend computes on, or None (CPU)."""
+    import keras
+
+    if keras.backend.backend() == "jax":
+        import jax
+
+        device = jax.devices()[0]
+        return device if device.platform == "gpu" else None
+    if keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        gpus = tf.config.list_logical_devices("GPU")
+        return gpus[0] if gpus else None
+    return None
+
+
+def peak_device_mb():
+    """Peak memory in use on the GPU so far (MiB), or None on a CPU."""
+    device = accelerator()
+    if device is None:
+        return None
+    import keras
+
+    if keras.backend.backend() == "jax":
+        return device.memory_stats()["peak_bytes_in_use"] / 2**20
+    import tensorflow as tf
+
+    return tf.config.experimental.get_memory_info("GPU:0")["peak"] / 2**20
 
 
 def peak_rss_mb():
@@ -116,8 +151,9 @@ def repeated(batch, batch_size, steps):
 class PeerWindows:
     """The PyTorch peer on our batch: built and warmed up on first use, then timed window by window."""
 
-    def __init__(self, batch, width, window_steps, warmup):
+    def __init__(self, batch, width, window_steps, warmup, device="cpu"):
         self.batch, self.width, self.window_steps, self.warmup = batch, width, window_steps, warmup
+        self.device = device
         self.seconds_per_step = []
         self.peer = None
 
@@ -127,23 +163,24 @@ class PeerWindows:
             return
         start = time.perf_counter()
         for _ in range(self.window_steps):
-            self.peer.train_step(self.torch_batch)
+            self.peer.train_step(self.torch_batch)  # returns Python floats: waits for the device
         self.seconds_per_step.append((time.perf_counter() - start) / self.window_steps)
 
     def _build(self):
         import torch
 
-        from benchmarks.peers.torch_syncgan import TorchSyncGAN
+        from benchmarks.peers.torch_syncgan import TorchSyncGAN, to_device
         from keras_syncgan.presets import WIDTHS
 
         torch.set_num_threads(cpu_threads())
         torch.manual_seed(0)
         shapes = {m: tuple(x.shape[1:]) for m, x in self.batch["real"].items()}
-        self.peer = TorchSyncGAN(shapes, **WIDTHS[self.width])
+        self.peer = TorchSyncGAN(shapes, **WIDTHS[self.width], device=self.device)
         # uint8 NHWC -> float NCHW in [0, 1], as our model's first op does.
         images = lambda x: torch.from_numpy(np.ascontiguousarray(x.transpose(0, 3, 1, 2))).float() / 255.0
         self.torch_batch = {part: {m: images(x) for m, x in self.batch[part].items()} for part in ("real", "pairs")}
         self.torch_batch["sync"] = torch.from_numpy(np.asarray(self.batch["sync"], dtype=np.float32))
+        self.torch_batch = to_device(self.torch_batch, self.peer.device)
         for _ in range(self.warmup):
             self.peer.train_step(self.torch_batch)
 
@@ -157,10 +194,11 @@ def parameter_counts(model):
 
 
 def measure(model_name="syncgan", width="cpu", batch_size=64, mode="tf_function", pipeline=False, peer=False,
-            windows=5, window_steps=8, warmup=4):
+            windows=5, window_steps=8, warmup=4, dtype_policy="float32"):
     """Our step time (and the peer's, interleaved) for one configuration; returns one result row."""
     import keras
 
+    keras.config.set_dtype_policy(dtype_policy)  # before any network is built
     from benchmarks.flops import cvaegan_iteration_flops, syncgan_iteration_flops
     from keras_syncgan import presets
     from keras_syncgan.data import paired_dataset
@@ -184,7 +222,7 @@ def measure(model_name="syncgan", width="cpu", batch_size=64, mode="tf_function"
         model = build_cvaegan(width)
         batch = (x["digit"][:batch_size, ..., None], y["digit"][:batch_size])
         flops = cvaegan_iteration_flops(model, batch_size)
-    jit = mode == "xla" if keras.backend.backend() == "tensorflow" else True
+    jit = mode == "xla" if keras.backend.backend() == "tensorflow" else mode != "no_jit"
     model.compile(jit_compile=jit, steps_per_execution=spe)
     if pipeline:
         if model_name != "syncgan":
@@ -194,16 +232,20 @@ def measure(model_name="syncgan", width="cpu", batch_size=64, mode="tf_function"
         feed = repeated(batch, batch_size, total)
 
     rss = {}
-    peer_windows = PeerWindows(batch, width, window_steps, warmup) if peer else None
+    device = accelerator()
+    peer_windows = PeerWindows(batch, width, window_steps, warmup, "cpu" if device is None else "cuda") if peer else None
     timer = InterleavedWindows(warmup, window_steps, between=peer_windows,
                                on_warm=lambda: rss.setdefault("ours", peak_rss_mb()))
     model.fit(**feed, epochs=1, verbose=0, callbacks=[timer])
     step_s = float(np.median(timer.seconds_per_step))
-    row = {"model": model_name, "backend": keras.backend.backend(), "width": width, "batch_size": batch_size,
-           "mode": mode, "input": "tf.data pairing" if pipeline else "in-memory", "windows": len(timer.seconds_per_step),
+    row = {"model": model_name, "backend": keras.backend.backend(), "device": "CPU" if device is None else "GPU",
+           "width": width, "batch_size": batch_size, "mode": mode, "dtype_policy": dtype_policy,
+           "input": "tf.data pairing" if pipeline else "in-memory", "windows": len(timer.seconds_per_step),
            "window_steps": window_steps, "load_1min": load, "step_ms": 1000 * step_s,
            "samples_per_s": batch_size / step_s, "gflop_per_step": flops / 1e9, "achieved_gflops": flops / step_s / 1e9,
            "peak_rss_mb": rss["ours"]}
+    if device is not None:
+        row["peak_device_mb"] = peak_device_mb()
     if peer:
         counts = parameter_counts(model)
         peer_counts = peer_windows.peer.trainable_parameter_counts()
@@ -212,6 +254,10 @@ def measure(model_name="syncgan", width="cpu", batch_size=64, mode="tf_function"
         peer_s = float(np.median(peer_windows.seconds_per_step))
         row.update(parameters=sum(counts.values()), peer_step_ms=1000 * peer_s,
                    peer_samples_per_s=batch_size / peer_s, ours_over_peer=peer_s / step_s)
+        if device is not None:
+            import torch
+
+            row["peer_peak_device_mb"] = torch.cuda.max_memory_allocated() / 2**20
     return row
 
 
@@ -227,9 +273,10 @@ def main(argv=None):
     parser.add_argument("--windows", type=int, default=5)
     parser.add_argument("--window-steps", type=int, default=8)
     parser.add_argument("--warmup", type=int, default=4)
+    parser.add_argument("--dtype-policy", default="float32", help="float32, mixed_bfloat16 or mixed_float16")
     args = parser.parse_args(argv)
     return measure(args.model, args.width, args.batch_size, args.mode, args.pipeline, args.peer,
-                   args.windows, args.window_steps, args.warmup)
+                   args.windows, args.window_steps, args.warmup, args.dtype_policy)
 
 
 if __name__ == "__main__":

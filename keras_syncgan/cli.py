@@ -181,7 +181,7 @@ def train(recipe, settings):
     start = time.time()
     history = model.fit(
         dataset, epochs=settings["epochs"], steps_per_epoch=settings["steps_per_epoch"],
-        verbose=1 if sys.stdout.isatty() else 2,
+        verbose=1 if sys.stdout.isatty() else 2, shuffle=False,  # batches come drawn and shuffled
         callbacks=[package_callbacks.TerminateOnNaN(),
                    package_callbacks.BackupAndRestore(backup_dir=str(run_dir / "backup"), save_freq="epoch",
                                                       delete_checkpoint=False),

@@ -19,6 +19,7 @@ Example:
 import dataclasses
 import math
 
+import keras
 import numpy as np
 
 from keras_syncgan import presets
@@ -121,17 +122,20 @@ def build_model(recipe, data, width="cpu", seed=0):
 
 
 def training_dataset(recipe, data, batch_size, paired_fraction=None, seed=0, steps_done=0):
-    """An endless `tf.data.Dataset` of training batches; `steps_done` (a resumed run) draws fresh ones.
+    """Endless training batches; `steps_done` (a resumed run) draws fresh ones.
 
     SyncGAN: `paired_dataset` batches (half synchronous, half asynchronous tuples). CVAE-GAN:
-    shuffled `(images, labels)` batches.
+    shuffled `(images, labels)` batches. A `tf.data.Dataset` on TensorFlow; on other backends
+    (where TensorFlow may be absent) a `keras.utils.PyDataset` of the same kind of batches.
     """
-    import tensorflow as tf
+    from keras_syncgan.data import PairedBatches, paired_dataset
 
-    from keras_syncgan.data import paired_dataset
-
+    on_tensorflow = keras.backend.backend() == "tensorflow"
     if recipe.kind == "syncgan":
         fraction = recipe.paired_fraction if paired_fraction is None else paired_fraction
+        if not on_tensorflow:
+            return PairedBatches(data.x_train, data.y_train, batch_size=batch_size, paired_fraction=fraction,
+                                 seed=seed, start_step=steps_done)
         dataset, sampler = paired_dataset(data.x_train, data.y_train, batch_size=batch_size,
                                           paired_fraction=fraction, seed=seed)
         # The labelled subset depends on the seed alone, so it stays the same; the draws continue.
@@ -140,8 +144,33 @@ def training_dataset(recipe, data, batch_size, paired_fraction=None, seed=0, ste
     (modality,) = data.x_train
     x, y = data.x_train[modality], data.y_train[modality].astype("int32")
     x = x[..., None] if x.ndim == 3 else x
+    if not on_tensorflow:
+        return _ShuffledBatches(x, y, batch_size, seed + steps_done)
+    import tensorflow as tf
+
     dataset = tf.data.Dataset.from_tensor_slices((x, y)).shuffle(len(x), seed=seed + steps_done)
     return dataset.repeat().batch(batch_size, drop_remainder=True).prefetch(tf.data.AUTOTUNE)
+
+
+class _ShuffledBatches(keras.utils.PyDataset):
+    """Endless shuffled `(x, y)` batches, a new permutation per pass (CVAE-GAN's input without tf.data)."""
+
+    def __init__(self, x, y, batch_size, seed):
+        super().__init__()
+        self.x, self.y, self.batch_size = x, y, batch_size
+        self.rng = np.random.default_rng(seed)
+        self.order, self.position = self.rng.permutation(len(x)), 0
+
+    @property
+    def num_batches(self):
+        return None  # endless
+
+    def __getitem__(self, index):
+        if self.position + self.batch_size > len(self.order):
+            self.order, self.position = self.rng.permutation(len(self.x)), 0
+        rows = self.order[self.position:self.position + self.batch_size]
+        self.position += self.batch_size
+        return self.x[rows], self.y[rows]
 
 
 def sample_callbacks(recipe, run_dir):

@@ -97,3 +97,23 @@ def test_model_logic_tests_also_pass_on_jax():
     summary = result.stdout.strip().splitlines()[-1]
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
     assert " passed" in summary and "failed" not in summary, summary
+
+
+def test_the_command_line_trains_and_evaluates_on_jax_without_tensorflow(tmp_path):
+    """What a GPU machine without TensorFlow runs: `train` feeds `PairedBatches`, saves, evaluates."""
+    code = (
+        "import sys\n"
+        "class NoTensorFlow:\n"  # TensorFlow is installed here; make it unimportable, as on such a machine
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name.split('.')[0] in ('tensorflow', 'tensorflow_io'):\n"
+        "            raise ImportError(f'No module named {name!r} (blocked by the test)')\n"
+        "sys.meta_path.insert(0, NoTensorFlow())\n"
+        "from keras_syncgan.cli import main\n"
+        f"main(['train', 'syncgan-mnist-fashion', '--tiny', '--steps', '2', '--steps-per-epoch', '1', "
+        f"'--output', {str(tmp_path / 'run')!r}])\n"
+        "print('tensorflow' in sys.modules)\n")
+    assert _run("jax", code=code) == "False"
+    run = tmp_path / "run"
+    assert (run / "model.keras").stat().st_size > 0 and (run / "pairs.png").exists()
+    metrics = (run / "metrics.csv").read_text()
+    assert "sync_rate" in metrics and "transfer_accuracy" in metrics

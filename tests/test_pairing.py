@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from keras_syncgan.data import PairSampler, paired_dataset
+from keras_syncgan.data import PairedBatches, PairSampler, paired_dataset
 
 
 def _labels(n=600, classes=10, seed=0):
@@ -66,6 +66,25 @@ def test_paired_dataset_gathers_the_sampled_images(digits_pairs):
     indices = next(PairSampler(y, 32, seed=0).batches(0))
     np.testing.assert_array_equal(batch["pairs"]["digit"].numpy()[..., 0], x["digit"][indices["pairs"]["digit"]])
     assert batch["real"]["rotated"].shape == (32, 8, 8, 1) and batch["real"]["rotated"].dtype == np.uint8
+
+
+def test_paired_batches_draw_what_the_tf_data_pipeline_draws_and_never_end(digits_pairs):
+    x, y, _, _ = digits_pairs
+    dataset, sampler = paired_dataset(x, y, batch_size=32, seed=3)
+    batches = PairedBatches(x, y, batch_size=32, seed=3)
+    assert batches.num_batches is None  # endless: fit() needs steps_per_epoch
+    for expected in dataset.take(2):
+        batch = batches[0]  # batches come in order, whatever the index
+        for part in ("real", "pairs"):
+            for m in x:
+                np.testing.assert_array_equal(batch[part][m], expected[part][m].numpy())
+        np.testing.assert_array_equal(batch["sync"], expected["sync"].numpy())
+    # Past the sampler's epoch, the next epoch's draws follow; start_step resumes at any batch.
+    steps = sampler.steps_per_epoch
+    drawn = [batches[i]["pairs"]["digit"] for i in range(steps + 1)]
+    resumed = PairedBatches(x, y, batch_size=32, seed=3, start_step=steps + 2)
+    np.testing.assert_array_equal(resumed[0]["pairs"]["digit"], drawn[-1])
+    assert not np.array_equal(drawn[-1], drawn[-1 - steps])
 
 
 @pytest.mark.parametrize("kwargs, argument", [

@@ -36,6 +36,7 @@ class TorchSyncGAN(nn.Module):
         latent_dim: size of z.
         filters, hidden: the width (`keras_syncgan.presets.WIDTHS`).
         downsamplings: resolution steps of every network (2 for 28x28, as in the authors' nets).
+        device: the torch device of the networks and of the step's latents ("cpu", "cuda").
 
     Example:
     >>> peer = TorchSyncGAN({"a": (8, 8, 1), "b": (8, 8, 1)}, latent_dim=4, filters=4, hidden=8)
@@ -44,7 +45,7 @@ class TorchSyncGAN(nn.Module):
     ['d_loss_a', 'd_loss_b', 'g_loss', 's_loss']
     """
 
-    def __init__(self, sample_shapes, latent_dim=64, filters=32, hidden=128, downsamplings=2):
+    def __init__(self, sample_shapes, latent_dim=64, filters=32, hidden=128, downsamplings=2, device="cpu"):
         super().__init__()
         if not isinstance(sample_shapes, dict) or len(sample_shapes) < 2:
             raise ValueError(f"`sample_shapes` must be a dict of at least two modalities; received {sample_shapes!r}.")
@@ -60,6 +61,8 @@ class TorchSyncGAN(nn.Module):
         self.optimizers = {**{f"discriminator_{m}": adam(self.discriminators[m], 1e-4) for m in self.modalities},
                            "synchronizer": adam(self.synchronizer, 2e-4),
                            "generators": adam(self.generators, 2e-4)}
+        self.device = torch.device(device)
+        self.to(self.device)
 
     def trainable_parameter_counts(self):
         """`{network name: trainable parameters}`, named as in `SyncGAN.optimizer_targets()`."""
@@ -112,9 +115,10 @@ class TorchSyncGAN(nn.Module):
 
     def _paired_latents(self, n):
         half = n // 2
-        shared = torch.randn(n, self.latent_dim)
-        z = {m: torch.cat([shared[:half], torch.randn(n, self.latent_dim)[half:]]) for m in self.modalities}
-        return z, torch.cat([torch.ones(half), torch.zeros(n - half)])
+        normal = lambda: torch.randn(n, self.latent_dim, device=self.device)
+        shared = normal()
+        z = {m: torch.cat([shared[:half], normal()[half:]]) for m in self.modalities}
+        return z, torch.cat([torch.ones(half, device=self.device), torch.zeros(n - half, device=self.device)])
 
 
 def _bce(logits, labels):
@@ -190,16 +194,27 @@ def main(argv=None):
     parser.add_argument("--hidden", type=int, default=128)
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--steps", type=int, default=3)
+    parser.add_argument("--device", default="cpu", help='"cpu" or "cuda"')
     args = parser.parse_args(argv)
     torch.set_num_threads(len(os.sched_getaffinity(0)))
     torch.manual_seed(0)
-    peer = TorchSyncGAN({m: (28, 28, 1) for m in ("digit", "fashion")}, filters=args.filters, hidden=args.hidden)
-    batch = peer.random_batch(args.batch_size)
+    peer = TorchSyncGAN({m: (28, 28, 1) for m in ("digit", "fashion")}, filters=args.filters, hidden=args.hidden,
+                        device=args.device)
+    batch = to_device(peer.random_batch(args.batch_size), peer.device)
     start = time.perf_counter()
     for _ in range(args.steps):
         peer.train_step(batch)
-    return {"peer_peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-            "peer_alone_step_ms": 1000 * (time.perf_counter() - start) / args.steps}
+    result = {"peer_peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+              "peer_alone_step_ms": 1000 * (time.perf_counter() - start) / args.steps}
+    if peer.device.type == "cuda":
+        result["peer_peak_device_mb"] = torch.cuda.max_memory_allocated() / 2**20
+    return result
+
+
+def to_device(batch, device):
+    """A training batch (nested dicts of tensors) on `device`."""
+    return {key: to_device(value, device) if isinstance(value, dict) else value.to(device)
+            for key, value in batch.items()}
 
 
 if __name__ == "__main__":

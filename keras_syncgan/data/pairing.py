@@ -139,27 +139,12 @@ def with_channel_axis(x):
     return x[..., None] if x.ndim == 3 else x
 
 
-def paired_dataset(x, y=None, batch_size=64, paired_fraction=1.0, pair_by="label", exclude_same_class=True,
-                   seed=0, prefetch=True):
-    """A `tf.data.Dataset` of SyncGAN training batches (see the module docstring).
+def _checked_inputs(x, y, pair_by):
+    """`paired_dataset`'s arguments checked: `({modality: array (n, h, w, c)}, {modality: class ids})`.
 
-    Args:
-        x: dict `{modality: array (n_m, height, width[, channels])}`, uint8 in [0, 255] or float in [0, 1].
-        y: dict `{modality: labels (n_m,)}` of non-negative integer class ids; optional with `pair_by="index"`.
-        Other arguments: see `PairSampler`.
-
-    Returns `(dataset, sampler)`; each pass over the dataset is one epoch with fresh, seeded draws.
-
-    Example:
-    >>> from keras_syncgan.data import load_digits
-    >>> (x, y), _ = load_digits()
-    >>> ds, sampler = paired_dataset({"a": x, "b": 255 - x}, {"a": y, "b": y}, batch_size=32)
-    >>> batch = next(iter(ds))
-    >>> batch["pairs"]["a"].shape, batch["sync"].shape
-    (TensorShape([32, 8, 8, 1]), TensorShape([32]))
+    uint8 arrays stay uint8 (a quarter of the memory; the train step scales them); floats are checked
+    once here to lie in [0, 1].
     """
-    import tensorflow as tf
-
     if not isinstance(x, dict) or len(x) < 2:
         raise ValueError(f"`x` must be a dict of at least two modalities; received {describe(x)}.")
     if y is None:
@@ -182,9 +167,39 @@ def paired_dataset(x, y=None, batch_size=64, paired_fraction=1.0, pair_by="label
             raise ValueError(f"`y[{m!r}]` must hold one label per sample of `x[{m!r}]`: expected length {len(v)}, "
                              f"received {len(y[m])}.")
         checked_labels[m] = class_ids(y[m], f"y[{m!r}]")
-        # uint8 stays uint8 (a quarter of the memory); the train step scales it. Floats are checked once here.
-        arrays[m] = tf.constant(v if v.dtype == np.uint8 else as_unit_images(v, f"x[{m!r}]"))
-    sampler = PairSampler(checked_labels, batch_size, paired_fraction, pair_by, exclude_same_class, seed)
+        arrays[m] = v if v.dtype == np.uint8 else as_unit_images(v, f"x[{m!r}]")
+    return arrays, checked_labels
+
+
+def paired_dataset(x, y=None, batch_size=64, paired_fraction=1.0, pair_by="label", exclude_same_class=True,
+                   seed=0, prefetch=True):
+    """A `tf.data.Dataset` of SyncGAN training batches (see the module docstring).
+
+    Args:
+        x: dict `{modality: array (n_m, height, width[, channels])}`, uint8 in [0, 255] or float in [0, 1].
+        y: dict `{modality: labels (n_m,)}` of non-negative integer class ids; optional with `pair_by="index"`.
+        Other arguments: see `PairSampler`.
+
+    Returns `(dataset, sampler)`; each pass over the dataset is one epoch with fresh, seeded draws.
+    Without TensorFlow (e.g. on the JAX backend) use `PairedBatches`, which draws the same batches.
+
+    Example:
+    >>> from keras_syncgan.data import load_digits
+    >>> (x, y), _ = load_digits()
+    >>> ds, sampler = paired_dataset({"a": x, "b": 255 - x}, {"a": y, "b": y}, batch_size=32)
+    >>> batch = next(iter(ds))
+    >>> batch["pairs"]["a"].shape, batch["sync"].shape
+    (TensorShape([32, 8, 8, 1]), TensorShape([32]))
+    """
+    try:
+        import tensorflow as tf
+    except ImportError as error:
+        raise ImportError("`paired_dataset` builds a tf.data pipeline and needs TensorFlow; without it, feed "
+                          "`keras_syncgan.data.PairedBatches(x, y, ...)` to `fit()` (any Keras backend).") from error
+
+    arrays, labels = _checked_inputs(x, y, pair_by)
+    arrays = {m: tf.constant(v) for m, v in arrays.items()}
+    sampler = PairSampler(labels, batch_size, paired_fraction, pair_by, exclude_same_class, seed)
     index = tf.TensorSpec((batch_size,), tf.int64)
     signature = {"real": {m: index for m in sampler.modalities}, "pairs": {m: index for m in sampler.modalities},
                  "sync": tf.TensorSpec((batch_size,), tf.float32)}
