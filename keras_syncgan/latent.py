@@ -38,7 +38,9 @@ def _compiled(fn, jit_compile):
 
     if jit_compile == "auto":  # XLA pays on GPUs; on CPUs it made these loops 2-3x slower (benchmarks/)
         jit_compile = bool(tf.config.list_physical_devices("GPU"))
-    return tf.function(fn, jit_compile=bool(jit_compile))
+    # No AutoGraph: the loop is `ops.fori_loop` already, and converting the caller's loss closures
+    # only produced "could not transform" warnings.
+    return tf.function(fn, jit_compile=bool(jit_compile), autograph=False)
 
 
 def optimize_latents(loss_fn, z0, steps=1500, learning_rate=0.1, optimizer="sgd", beta_1=0.9, beta_2=0.999,
