@@ -35,6 +35,23 @@ def test_benchmark_suite_runs_on_a_tiny_configuration(tmp_path):
     assert float(read_csv(tmp_path / "quick_inversion.csv")[0]["speedup"]) > 0
 
 
+def test_gpu_suite_code_runs_on_a_tiny_configuration(tmp_path, monkeypatch):
+    """The GPU suite's own code (configs, mixed-precision rows, per-precision peaks, table) on this CPU."""
+    import benchmarks.__main__ as suite
+
+    reference = suite.matmul_reference
+    monkeypatch.setattr(suite, "gpu_train_configs", lambda backends: [
+        ("syncgan", "tensorflow", "cpu", 8, "tf_function", False, "mixed_bfloat16")])
+    monkeypatch.setattr(suite, "windows_for", lambda *args, **kwargs: ["--windows", 1, "--window-steps", 1,
+                                                                         "--warmup", 1])
+    monkeypatch.setattr(suite, "matmul_reference", lambda backends, quick, env=None: reference(backends, True, env))
+    main(["--device", "gpu", "--suite", "train", "--backends", "tensorflow", "--output", str(tmp_path)])
+    (row,) = read_csv(tmp_path / "gpu_train_step.csv")
+    assert row["dtype_policy"] == "mixed_bfloat16" and row["device"] == "CPU"
+    assert float(row["samples_per_s"]) > 0 and float(row["fraction_of_matmul_peak"]) > 0
+    assert "matmul peaks: float32" in (tmp_path / "gpu_train_step.md").read_text()
+
+
 def test_flop_count_enters_nested_models():
     from keras_syncgan.networks import conditional_generator, image_generator
 
