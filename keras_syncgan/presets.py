@@ -13,7 +13,7 @@ import dataclasses
 import numpy as np
 
 from keras_syncgan import networks
-from keras_syncgan.models.cvaegan import CVAEGAN
+from keras_syncgan.models.cvaegan import CVAEGAN, NETWORKS_OF_MODE
 from keras_syncgan.models.syncgan import SyncGAN
 
 WIDTHS = {"authors": {"filters": 128, "hidden": 256}, "cpu": {"filters": 32, "hidden": 128}}
@@ -64,13 +64,19 @@ def build_cvaegan(image_shape, num_classes=10, latent_dim=64, width="cpu", seed=
     """
     sizes = WIDTHS[width] if isinstance(width, str) else dict(width)
     filters = sizes["filters"]
-    return CVAEGAN(
-        generator=networks.conditional_generator(image_shape, num_classes, latent_dim=latent_dim, filters=filters),
-        encoder=networks.encoder(image_shape, num_classes, latent_dim=latent_dim, filters=filters,
-                                 hidden=sizes["hidden"]),
-        discriminator=networks.feature_discriminator(image_shape, filters=filters),
-        classifier=networks.feature_classifier(image_shape, num_classes, filters=filters),
-        seed=seed, **model_kwargs)
+    mode = model_kwargs.get("mode", "cvae-gan")
+    builders = {
+        "generator": lambda: networks.conditional_generator(image_shape, num_classes, latent_dim=latent_dim,
+                                                            filters=filters),
+        "encoder": lambda: networks.encoder(image_shape, num_classes, latent_dim=latent_dim, filters=filters,
+                                            hidden=sizes["hidden"]),
+        "discriminator": lambda: networks.feature_discriminator(image_shape, filters=filters),
+        "classifier": lambda: networks.feature_classifier(image_shape, num_classes, filters=filters),
+    }
+    # The ablation modes (Table 1 of the paper) train a subset of the networks; the others are None.
+    uses = NETWORKS_OF_MODE.get(mode, builders)
+    return CVAEGAN(**{name: build() if name in uses else None for name, build in builders.items()}, seed=seed,
+                   **model_kwargs)
 
 
 @dataclasses.dataclass

@@ -9,6 +9,7 @@ evaluation) is written once and reads the row. `python -m keras_syncgan train PR
 | `syncgan-mnist-fashion-semi` | the same, pair labels for 10 % (`--paired-fraction`) | SyncGAN | MNIST, Fashion-MNIST |
 | `syncgan-mnist-speech` | MNIST digit k <-> spoken digit k (FSDD spectrograms) | SyncGAN | MNIST, FSDD |
 | `cvaegan-fashion` | Fashion-MNIST, class-conditional | CVAE-GAN | Fashion-MNIST |
+| `cvae-fashion`, `cgan-fashion`, `fm-cgan-fashion` | the same | CVAE-GAN `mode` ablations (Table 1) | Fashion-MNIST |
 
 Example:
 >>> recipe = get("syncgan-mnist-fashion")
@@ -50,6 +51,7 @@ class Recipe:
         spectrogram_kwargs: the STFT settings of that modality's spectrograms.
         width: a fixed network width overriding `--width` (tiny runs).
         compile_kwargs: options of the model's `compile()`.
+        model_kwargs: options of the model's constructor (CVAE-GAN: `mode`, the Table 1 ablations).
         grid_codes: fixed latent codes in the sample grids (CVAE-GAN: a quarter of them per class).
         evaluation: options of `keras_syncgan.evaluate`.
     """
@@ -66,6 +68,7 @@ class Recipe:
     spectrogram_kwargs: dict = dataclasses.field(default_factory=dict)
     width: dict = None
     compile_kwargs: dict = dataclasses.field(default_factory=dict)
+    model_kwargs: dict = dataclasses.field(default_factory=dict)
     grid_codes: int = 32
     evaluation: dict = dataclasses.field(default_factory=lambda: dict(FULL_EVALUATION))
 
@@ -86,6 +89,10 @@ RECIPES = {recipe.name: recipe for recipe in (
            sound="speech"),
     Recipe("cvaegan-fashion", "CVAE-GAN, class-conditional Fashion-MNIST",
            "cvaegan", presets.fashion_data, {"fashion": "fashion_mnist"}, steps=20000),
+    # The paper's Table 1 ablations: the same data, networks and steps, one mode each.
+    *(Recipe(f"{mode}-fashion", f"{mode.upper()} (CVAE-GAN ablation, Table 1), class-conditional Fashion-MNIST",
+             "cvaegan", presets.fashion_data, {"fashion": "fashion_mnist"}, steps=20000, model_kwargs={"mode": mode})
+      for mode in ("cvae", "cgan", "fm-cgan")),
 )}
 
 
@@ -116,9 +123,10 @@ def build_model(recipe, data, width="cpu", seed=0):
     """The recipe's model for `data`, uncompiled; `recipe.width`, when set, overrides `width`."""
     width = recipe.width or width
     if recipe.kind == "syncgan":
-        return presets.build_syncgan(data.sample_shapes, width=width, seed=seed)
+        return presets.build_syncgan(data.sample_shapes, width=width, seed=seed, **recipe.model_kwargs)
     (modality, shape), = data.sample_shapes.items()
-    return presets.build_cvaegan(shape, num_classes=int(data.y_train[modality].max()) + 1, width=width, seed=seed)
+    return presets.build_cvaegan(shape, num_classes=int(data.y_train[modality].max()) + 1, width=width, seed=seed,
+                                 **recipe.model_kwargs)
 
 
 def training_dataset(recipe, data, batch_size, paired_fraction=None, seed=0, steps_done=0):

@@ -136,3 +136,17 @@ def test_every_syncgan_preset_trains_through_the_cli(preset, files, tmp_path):
     table = pd.read_csv(run_dir / "metrics.csv")
     assert f"{modalities[0]}+{modalities[1]}" in set(table.modality)
     assert np.isfinite(table.value).all()
+
+
+@pytest.mark.parametrize("preset, networks", [
+    ("cvae-fashion", {"encoder", "generator"}),
+    ("cgan-fashion", {"generator", "discriminator", "classifier"}),
+    ("fm-cgan-fashion", {"generator", "discriminator", "classifier"}),
+])
+def test_cvaegan_ablation_presets_train_only_their_networks(preset, networks, tmp_path):
+    result = _train(preset, tmp_path / preset, "--steps", "1")
+    model = result.model
+    assert model.mode == preset[:-len("-fashion")]
+    assert {name for name in ("encoder", "generator", "discriminator", "classifier")
+            if getattr(model, name) is not None} == networks
+    assert list(result.metrics.metric)[0] == "conditional_accuracy" and np.isfinite(result.metrics.value).all()

@@ -17,7 +17,7 @@ from keras_syncgan.utils import describe
 # The rows of the paper's Table 1, as ablations of one algorithm.
 MODES = ("cvae", "cgan", "fm-cgan", "cvae-gan")
 NETWORKS = ("encoder", "generator", "discriminator", "classifier")
-_NETWORKS_OF_MODE = {
+NETWORKS_OF_MODE = {  # the networks each mode trains
     "cvae": ("encoder", "generator"),
     "cgan": ("generator", "discriminator", "classifier"),
     "fm-cgan": ("generator", "discriminator", "classifier"),
@@ -107,8 +107,8 @@ class CVAEGAN(GANModel):
         self.mode = mode  # before GANModel.__init__, which asks for tracker_names()
         given = {"encoder": encoder, "generator": generator, "discriminator": discriminator, "classifier": classifier}
         for name, network in given.items():
-            if (network is not None) != (name in _NETWORKS_OF_MODE[mode]):
-                raise ValueError(f"mode={mode!r} uses the networks {list(_NETWORKS_OF_MODE[mode])}: "
+            if (network is not None) != (name in NETWORKS_OF_MODE[mode]):
+                raise ValueError(f"mode={mode!r} uses the networks {list(NETWORKS_OF_MODE[mode])}: "
                                  f"`{name}` must be {'a keras.Model' if network is None else 'None'}; "
                                  f"received {describe(network)}.")
         if len(generator.inputs) != 2:
@@ -146,7 +146,7 @@ class CVAEGAN(GANModel):
 
     # ----------------------------------------------------------------- GANModel interface
     def tracker_names(self):
-        uses = _NETWORKS_OF_MODE[self.mode]
+        uses = NETWORKS_OF_MODE[self.mode]
         names = {"d_loss": "discriminator", "c_loss": "classifier", "c_accuracy": "classifier"} \
             if "discriminator" in uses else {}
         names.update(dict.fromkeys(["e_loss", "kl_loss", "pairwise_loss"], "encoder") if "encoder" in uses else {})
@@ -160,7 +160,7 @@ class CVAEGAN(GANModel):
     def optimizer_targets(self):
         # Algorithm 1's order: D, C, E, G.
         order = ("discriminator", "classifier", "encoder", "generator")
-        return {name: [getattr(self, name)] for name in order if name in _NETWORKS_OF_MODE[self.mode]}
+        return {name: [getattr(self, name)] for name in order if name in NETWORKS_OF_MODE[self.mode]}
 
     def default_optimizers(self):
         # No optimizer in the paper; every public implementation: Adam, lr 2e-4, beta1 0.5.
