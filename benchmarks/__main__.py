@@ -1,6 +1,6 @@
 """Runs the benchmark suite, one process per configuration, and writes CSV + markdown tables.
 
-    python -m benchmarks [--quick] [--suite all|train|inversion] [--backends tensorflow,jax] [--output DIR]
+    python -m benchmarks [--quick] [--suite all|train|pipeline|inversion] [--backends tensorflow,jax] [--output DIR]
     python -m benchmarks --device gpu --backends jax --suite train      (a GPU machine; writes gpu_*.csv/md)
 
 Train-step throughput (median over timed windows after warm-up, inside one fit() call) of SyncGAN
@@ -260,7 +260,7 @@ def gpu_train_suite(args, backends, output):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="tiny configurations, one window (smoke test)")
-    parser.add_argument("--suite", default="all", choices=["all", "train", "inversion"])
+    parser.add_argument("--suite", default="all", choices=["all", "train", "pipeline", "inversion"])
     parser.add_argument("--backends", default="tensorflow,jax")
     parser.add_argument("--output", default=str(ROOT / "benchmarks" / "results"))
     parser.add_argument("--device", default="cpu", choices=["cpu", "gpu"])
@@ -275,6 +275,17 @@ def main(argv=None):
         return gpu_train_suite(args, backends, output)
     if args.suite in ("all", "train"):
         train_suite(args, backends, output, prefix)
+    if args.suite in ("all", "pipeline"):
+        import pandas as pd
+
+        rows = [run("benchmarks.pipeline", "--batch-size", batch, *(["--rounds", 1, "--steps", 1] if args.quick else
+                                                                     ["--steps", 8 if batch < 256 else 4]),
+                    in_process=args.quick) for batch in ((8,) if args.quick else (64, 256))]
+        write(pd.DataFrame(rows), output, f"{prefix}pipeline",
+              "Input pipeline: the tf.data pairing pipeline vs in-memory batches, alternating fit() calls on one model",
+              ["pipeline_cost = median pipeline step time / median in-memory step time - 1; "
+               "SyncGAN at the CPU width, TensorFlow `tf.function`",
+               f"load average (1/5/15 min) at the end {load_average()}"])
     if args.suite in ("all", "inversion"):
         import pandas as pd
 

@@ -81,3 +81,11 @@ def test_peer_has_our_networks_and_trains_every_one():
     for name, net in networks.items():
         assert any(not torch.equal(old, new) for old, new in zip(before[name], net.parameters())), name
         assert all(p.requires_grad for p in net.parameters()) and net.training  # unfrozen after G's step
+
+
+def test_pipeline_cost_alternates_both_feeds_on_one_model():
+    from benchmarks.pipeline import pipeline_cost
+
+    result = pipeline_cost(batch_size=8, rounds=1, steps=1, warmup=1)
+    assert result["memory_step_ms"] > 0 and result["pipeline_step_ms"] > 0
+    assert result["pipeline_cost"] == pytest.approx(result["pipeline_step_ms"] / result["memory_step_ms"] - 1)
