@@ -122,6 +122,17 @@ def best_rates(*measurements):
     return best
 
 
+def matmul_table(rates, path):
+    """Writes the matmul rates `{library: {size: GFLOP/s}}` to `path` (CSV); returns them as markdown."""
+    import pandas as pd
+
+    matmul = pd.DataFrame([{"library": lib, **{f"{size}^2 GFLOP/s": r for size, r in by.items()}}
+                           for lib, by in rates.items()])
+    matmul.to_csv(path, index=False)
+    return ("Dense matmul rate (GFLOP/s, best of 3 trials, start and end of run):\n\n"
+            + markdown(matmul.round(1)) + "\n")
+
+
 def markdown(table):
     """A pandas DataFrame as a markdown table (no tabulate dependency)."""
     header = "| " + " | ".join(map(str, table.columns)) + " |"
@@ -200,9 +211,6 @@ def train_suite(args, backends, output, prefix):
                                 key=lambda item: item[1])
     table = pd.DataFrame(rows)
     table["fraction_of_matmul_peak"] = table["achieved_gflops"] / peak
-    matmul = pd.DataFrame([{"library": lib, **{f"{size}^2 GFLOP/s": r for size, r in by.items()}}
-                           for lib, by in rates.items()])
-    matmul.to_csv(output / f"{prefix}matmul.csv", index=False)
     lines = [f"load average (1/5/15 min) at start {load_start}, at end {load_average()}; "
              f"{cpu_threads()} threads for TensorFlow/XLA and the peer (`torch.set_num_threads`), OMP_WAIT_POLICY=PASSIVE",
              f"timing: median of {'/'.join(sorted({str(r) for r in table['windows']}))} windows after warm-up, inside one "
@@ -212,7 +220,7 @@ def train_suite(args, backends, output, prefix):
              MEMORY_METHOD,
              f"matmul peak: {peak:.1f} GFLOP/s (float32 {size}x{size}, {library}), the best of every library and "
              "size below, measured at the start and the end of the run; FLOPs counted analytically (`benchmarks/flops.py`)"]
-    extra = "Dense float32 matmul rate (GFLOP/s, best of 3 trials, start and end of run):\n\n" + markdown(matmul.round(1)) + "\n"
+    extra = matmul_table(rates, output / f"{prefix}matmul.csv")
     write(table, output, f"{prefix}train_step", "SyncGAN and CVAE-GAN train-step throughput", lines, extra)
 
 
@@ -240,9 +248,6 @@ def gpu_train_suite(args, backends, output):
     reference = table["dtype_policy"].map(lambda policy: peaks.get("bfloat16" if "bfloat16" in policy else "float32",
                                                                     peaks["float32"]))
     table["fraction_of_matmul_peak"] = table["achieved_gflops"] / reference
-    matmul = pd.DataFrame([{"library": lib, **{f"{size}^2 GFLOP/s": r for size, r in by.items()}}
-                           for lib, by in rates.items()])
-    matmul.to_csv(output / "gpu_matmul.csv", index=False)
     lines = ["timing: median of the timed windows after warm-up (compilation included in the warm-up), inside one "
              "`fit()`; the PyTorch peer (eager PyTorch on CUDA, same networks, losses and Adam settings, parameter "
              "counts asserted equal) runs its windows alternately with ours in the same process on the same batch; "
@@ -253,7 +258,7 @@ def gpu_train_suite(args, backends, output):
              f"{peaks.get('bfloat16', float('nan')) / 1e3:.1f} TFLOP/s, the best of every library and size below, "
              "measured at the start and the end of the run; fraction_of_matmul_peak compares each row with the "
              "peak of its compute precision; FLOPs counted analytically (`benchmarks/flops.py`)"]
-    extra = "Dense matmul rate (GFLOP/s, best of 3 trials, start and end of run):\n\n" + markdown(matmul.round(1)) + "\n"
+    extra = matmul_table(rates, output / "gpu_matmul.csv")
     write(table, output, "gpu_train_step", "GPU train-step throughput, the authors' width", lines, extra, device=device)
 
 

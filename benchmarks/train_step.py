@@ -48,11 +48,8 @@ def accelerator():
     return None
 
 
-def peak_device_mb():
-    """Peak memory in use on the GPU so far (MiB), or None on a CPU."""
-    device = accelerator()
-    if device is None:
-        return None
+def peak_device_mb(device):
+    """Peak memory in use so far (MiB) on `device`, a GPU from `accelerator()`."""
     import keras
 
     if keras.backend.backend() == "jax":
@@ -245,7 +242,7 @@ def measure(model_name="syncgan", width="cpu", batch_size=64, mode="tf_function"
            "samples_per_s": batch_size / step_s, "gflop_per_step": flops / 1e9, "achieved_gflops": flops / step_s / 1e9,
            "peak_rss_mb": rss["ours"]}
     if device is not None:
-        row["peak_device_mb"] = peak_device_mb()
+        row["peak_device_mb"] = peak_device_mb(device)
     if peer:
         counts = parameter_counts(model)
         peer_counts = peer_windows.peer.trainable_parameter_counts()

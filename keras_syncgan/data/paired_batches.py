@@ -1,7 +1,8 @@
 """SyncGAN training batches as a `keras.utils.PyDataset`: the pairing pipeline without TensorFlow."""
 
+import itertools
+
 import keras
-import numpy as np
 
 from keras_syncgan.data.pairing import PairSampler, _checked_inputs
 
@@ -34,19 +35,14 @@ class PairedBatches(keras.utils.PyDataset):
         self.arrays, labels = _checked_inputs(x, y, pair_by)
         self.sampler = PairSampler(labels, batch_size, paired_fraction, pair_by, exclude_same_class, seed)
         self.sampler.epoch, skip = divmod(int(start_step), self.sampler.steps_per_epoch)
-        self._indices = iter(self.sampler)
-        for _ in range(skip):
-            next(self._indices)
+        # The sampler moves to its next epoch after each pass, so repeating it draws fresh batches.
+        self._indices = itertools.islice(itertools.chain.from_iterable(itertools.repeat(self.sampler)), skip, None)
 
     @property
     def num_batches(self):
         return None  # endless
 
     def __getitem__(self, index):
-        try:
-            indices = next(self._indices)
-        except StopIteration:  # the sampler's epoch is over; it has moved on to the next one
-            self._indices = iter(self.sampler)
-            indices = next(self._indices)
+        indices = next(self._indices)
         gather = lambda part: {m: self.arrays[m][i] for m, i in indices[part].items()}
         return {"real": gather("real"), "pairs": gather("pairs"), "sync": indices["sync"]}
