@@ -101,11 +101,14 @@ def test_evaluate_reads_a_run_directory_and_writes_the_tables(tmp_path, capsys):
     table = cli.main(["evaluate", run_dir])
     written = pd.read_csv(run_dir / "metrics.csv")
     assert list(written.columns) == ["metric", "modality", "value", "std", "baseline", "chance"]
-    assert list(written.metric) == ["conditional_accuracy", "inception_score", "fd", "kid", "precision", "recall"]
+    assert list(written.metric) == ["conditional_accuracy", "augmented_accuracy", "inception_score", "fd", "kid",
+                                    "precision", "recall"]
     np.testing.assert_allclose(written.value, table.value)
     accuracy = written.iloc[0]
     assert accuracy.chance == pytest.approx(0.1) and 0.0 <= accuracy.value <= 1.0
     assert accuracy.baseline > 0.9  # the digits evaluator on real test digits
+    augmented = written.iloc[1]  # 20 real digits per class, with and without 10 generated ones
+    assert 0.1 < augmented.baseline <= 1.0 and 0.0 <= augmented.value <= 1.0 and augmented["std"] >= 0.0
     assert written.set_index("metric").loc["fd", "value"] > written.set_index("metric").loc["fd", "baseline"]
     markdown = (run_dir / "metrics.md").read_text()
     assert markdown.startswith("cvaegan-fashion, 1 of 1 steps (evaluated in ")

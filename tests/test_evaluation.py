@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from keras_syncgan import data
-from keras_syncgan.evaluation import EVALUATOR_VERSION, Evaluator
+from keras_syncgan.evaluation import EVALUATOR_VERSION, Evaluator, augmentation_accuracy, first_per_class
 from keras_syncgan.evaluation.evaluator import load_spoken_digit_spectrograms
 from keras_syncgan.metrics import conditional_accuracy, frechet_distance, sync_rate
 from keras_syncgan.utils import cache_dir
@@ -112,3 +112,34 @@ def test_full_evaluators_reach_their_targets(home, name, target):
     accuracy = evaluator.accuracy(x_test, y_test)
     print(f"{name} evaluator test accuracy: {accuracy:.4f}")
     assert accuracy >= target
+
+
+class _RealImagesAsSamples:
+    """A stand-in for a perfect conditional generator: `augment` returns unseen real training images."""
+
+    num_classes = 10
+
+    def __init__(self, x, y, skip):
+        self.x, self.y, self.skip = x, y, skip
+
+    def augment(self, n_per_class):
+        rows = np.concatenate([np.flatnonzero(self.y == k)[self.skip:self.skip + n_per_class] for k in range(10)])
+        return self.x[rows, ..., None].astype("float32") / 255.0, self.y[rows]
+
+
+def test_augmentation_with_perfect_samples_beats_the_few_real_images(digits):
+    (x_train, y_train), (x_test, y_test) = digits
+    perfect = _RealImagesAsSamples(x_train, y_train, skip=5)
+    real_only, augmented = augmentation_accuracy(perfect, x_train, y_train, x_test, y_test, per_class=5,
+                                                 generated_per_class=60, steps=150, seeds=2)
+    assert real_only.shape == augmented.shape == (2,)
+    # 5 digits per class against 65: the extra (real) samples must show, on every seed.
+    assert augmented.min() > real_only.max() + 0.05, (real_only, augmented)
+
+
+def test_first_per_class_picks_a_fixed_stratified_subset_and_checks_its_argument():
+    y = np.array([0, 1, 0, 1, 2, 2, 0])
+    np.testing.assert_array_equal(first_per_class(y, 2), [0, 2, 1, 3, 4, 5])
+    with pytest.raises(ValueError, match=r"`per_class` must be at most the smallest class's size 2; received "
+                                         r"per_class=3"):
+        first_per_class(y, 3)
