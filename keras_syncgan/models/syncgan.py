@@ -179,8 +179,9 @@ class SyncGAN(GANModel):
         """Recovers latent codes of real samples by inverting one generator (the paper's transfer step).
 
         Minimises, for every sample at once, sum_pixels (G_m(z) - x)^2 + prior_weight * ||z||^2 over z
-        with the generator frozen (inference mode). The defaults are the authors' procedure:
-        z ~ N(0, I), 1,500 steps of plain gradient descent with learning rate 0.1, no prior.
+        with the generator frozen (inference mode; its EMA weights when `ema_decay` is set, as in
+        `generate`). The defaults are the authors' procedure: z ~ N(0, I), 1,500 steps of plain
+        gradient descent with learning rate 0.1, no prior.
         Options that may do better: `optimizer="adam"`, a few `restarts` (the best one per sample is
         kept), a small `prior_weight`, or a warm start `z0`.
 
@@ -225,9 +226,12 @@ class SyncGAN(GANModel):
         def objective(z):
             return squared_error(z) + prior_weight * ops.sum(ops.square(z), axis=1)
 
-        z, _ = optimize_latents(objective, z0.astype("float32"), steps=steps, learning_rate=learning_rate,
-                                optimizer=optimizer, jit_compile=jit_compile)
-        errors = squared_error(z) / float(np.prod(x.shape[1:]))
+        # The generator that `generate` samples from (its EMA weights, when kept), so that a transfer
+        # inverts and generates with the same networks.
+        with self.ema_weights_in_use():
+            z, _ = optimize_latents(objective, z0.astype("float32"), steps=steps, learning_rate=learning_rate,
+                                    optimizer=optimizer, jit_compile=jit_compile)
+            errors = squared_error(z) / float(np.prod(x.shape[1:]))
         z, errors = best_of_restarts(z, errors, restarts)
         return ops.convert_to_numpy(z), ops.convert_to_numpy(errors)
 
