@@ -172,6 +172,34 @@ def test_save_load_restores_centres_and_optimizers_and_resumes_identically(digit
                                model.centres["classifier"]["generated"].numpy(), rtol=1e-5, atol=1e-6)
 
 
+def test_generator_ema_is_updated_used_by_generate_and_inpaint_and_saved(digits, tmp_path):
+    x, y, _, _ = digits
+    decay = 0.5
+    model = _compile(small_cvaegan(ema_decay=decay), run_eagerly=True)
+    before = [v.numpy().copy() for v in model.generator.weights]
+    model.train_on_batch(x[:32], y[:32])
+    after = [v.numpy().copy() for v in model.generator.weights]
+    for shadow, w0, w1 in zip(model.ema_weights, before, after):
+        np.testing.assert_allclose(shadow.numpy(), decay * w0 + (1 - decay) * w1, rtol=1e-5, atol=1e-7)
+    classes = np.arange(6) % NUM_CLASSES
+    z = np.random.default_rng(0).normal(size=(6, LATENT_DIM)).astype("float32")
+    raw = keras.ops.convert_to_numpy(model([z, classes]))
+    sampled = model.generate(classes, z=z)
+    assert not np.allclose(raw, sampled, atol=1e-5)  # generate used the EMA weights...
+    np.testing.assert_array_equal(keras.ops.convert_to_numpy(model([z, classes])), raw)  # ...and put G's back
+    mask = np.ones((8, 8, 1), "float32")
+    mask[4:] = 0.0
+    # Inpainting optimises z against the same (EMA) generator that fills the hole.
+    images = x[:6].astype("float32") / 255.0
+    filled = model.inpaint(images, mask, classes, steps=0)
+    mu, _ = model.encode(images * mask, classes)
+    np.testing.assert_allclose(filled[:, 4:], model.generate(classes, z=mu)[:, 4:], atol=1e-6)
+    model.save(tmp_path / "ema.keras")
+    restored = keras.models.load_model(tmp_path / "ema.keras")
+    assert restored.ema_decay == decay
+    np.testing.assert_allclose(restored.generate(classes, z=z), sampled, atol=1e-6)
+
+
 def test_config_and_keras_file_round_trip():
     model = small_cvaegan(kl_weight=2.0, classifier_matching_weight=0.01, centre_momentum=0.9)
     z = np.random.default_rng(0).normal(size=(4, LATENT_DIM)).astype("float32")

@@ -85,6 +85,8 @@ class CVAEGAN(GANModel):
             mini-batch means. The paper gives no value; 0.7 is tatsy/tf-generative's.
         latent_dim: optional; must equal the generator's z size (it is read from the generator).
         seed: seed of the model's noise.
+        ema_decay: keep an EMA of G's weights (e.g. 0.999); `generate` and everything built on it
+            (`reconstruct`, `morph`, `augment`, `inpaint`) then use it (see `GANModel`).
 
     Example:
     >>> from keras_syncgan import networks
@@ -135,6 +137,7 @@ class CVAEGAN(GANModel):
             # D's centre is global (one group), C's per class.
             self.centres["discriminator"] = self._add_centres("discriminator", 1, discriminator)
             self.centres["classifier"] = self._add_centres("classifier", self.num_classes, classifier)
+        self._build_ema()
         self.built = True
 
     def _add_centres(self, name, groups, network):
@@ -161,6 +164,9 @@ class CVAEGAN(GANModel):
         # Algorithm 1's order: D, C, E, G.
         order = ("discriminator", "classifier", "encoder", "generator")
         return {name: [getattr(self, name)] for name in order if name in NETWORKS_OF_MODE[self.mode]}
+
+    def ema_networks(self):
+        return [self.generator]
 
     def default_optimizers(self):
         # No optimizer in the paper; every public implementation: Adam, lr 2e-4, beta1 0.5.
@@ -197,6 +203,7 @@ class CVAEGAN(GANModel):
         for name, values in centres.items():
             for key, value in values.items():
                 self.centres[name][key].assign(value)
+        self.update_ema()
         return self.log(**logs, **terms)
 
     def discriminator_loss(self, x, fakes):
@@ -278,7 +285,8 @@ class CVAEGAN(GANModel):
         if z.shape != (len(c), self.latent_dim):
             raise ValueError(f"`z` must have shape ({len(c)}, {self.latent_dim}) (one code per class id, "
                              f"latent_dim); received shape {z.shape}.")
-        return _batched(lambda z, c: self.generator([z, c], training=False), batch_size, z, c)
+        with self.ema_weights_in_use():
+            return _batched(lambda z, c: self.generator([z, c], training=False), batch_size, z, c)
 
     def encode(self, x, c, batch_size=256):
         """E's posterior `(mu, log_var)` of images `x` with classes `c` (ids or one-hot), as numpy."""
@@ -354,8 +362,9 @@ class CVAEGAN(GANModel):
             error = ops.sum(mask_t * ops.square(self.generator([z, c_t], training=False) - x_t), axis=(1, 2, 3))
             return error + prior_weight * ops.sum(ops.square(z), axis=1)
 
-        z, _ = optimize_latents(objective, mu, steps=steps, learning_rate=learning_rate, optimizer=optimizer,
-                                jit_compile=jit_compile)
+        with self.ema_weights_in_use():  # the generator `generate` samples from
+            z, _ = optimize_latents(objective, mu, steps=steps, learning_rate=learning_rate, optimizer=optimizer,
+                                    jit_compile=jit_compile)
         filled = self.generate(c, z=ops.convert_to_numpy(z))
         return known + (1.0 - mask) * filled
 
