@@ -29,6 +29,7 @@ CONFIG_FILE = "config.json"
 MODEL_FILE = "model.keras"
 # Arguments that define what a run directory's model is: a resumed run must repeat them.
 RUN_DEFINING = ("preset", "tiny", "width", "batch_size", "paired_fraction", "seed", "steps_per_epoch")
+STEPS_PER_EPOCH = 250
 
 
 def _number(kind, minimum, maximum=None, name=None):
@@ -66,8 +67,9 @@ def build_parser():
     length = train.add_mutually_exclusive_group()
     length.add_argument("--steps", type=_number(int, 1), help="training iterations (default: the preset's)")
     length.add_argument("--epochs", type=_number(int, 1), help="epochs of --steps-per-epoch iterations")
-    train.add_argument("--steps-per-epoch", type=_number(int, 1), default=250,
-                       help="iterations between grids, logs and backups (default 250)")
+    train.add_argument("--steps-per-epoch", type=_number(int, 1),
+                       help=f"iterations between grids, logs and backups (default {STEPS_PER_EPOCH}, or fewer "
+                       "for a shorter run; a resumed run keeps its own)")
     train.add_argument("--batch-size", type=_number(int, 2), help="SyncGAN: tuples per batch, half synchronous; "
                        "CVAE-GAN: images (default: the preset's, 64)")
     train.add_argument("--width", choices=sorted(presets.WIDTHS), default="cpu",
@@ -94,7 +96,7 @@ def main(argv=None):
                          f"{recipe.kind} preset (received --paired-fraction {args.paired_fraction})")
         try:
             return train(recipe, {**settings_of(args, recipe), "command": " ".join(["python -m keras_syncgan", *argv])})
-        except RunMismatchError as error:
+        except (RunMismatchError, RunSettingsError) as error:
             parser.error(str(error))
     try:
         return evaluate_run(args.run_dir)
@@ -106,21 +108,38 @@ class RunMismatchError(ValueError):
     """The output directory holds a run with other defining arguments, so it cannot resume."""
 
 
+class RunSettingsError(ValueError):
+    """`--steps` is not a whole number of epochs."""
+
+
 def settings_of(args, recipe):
-    """The run's resolved settings (what `config.json` records) from parsed arguments and the recipe."""
+    """The run's resolved settings (what `config.json` records) from parsed arguments and the recipe.
+
+    Training runs whole epochs, so `--steps` must be a multiple of the epoch length: by default
+    250 steps, `--steps` itself for a shorter run, and a resumed run's own (so that a larger
+    `--steps` trains on).
+    """
+    output = pathlib.Path(args.output or pathlib.Path("outputs", "runs", recipe.name))
     steps_per_epoch = args.steps_per_epoch
+    if steps_per_epoch is None and (output / CONFIG_FILE).exists():
+        steps_per_epoch = json.loads((output / CONFIG_FILE).read_text()).get("steps_per_epoch")
     if args.epochs is not None:
-        epochs = args.epochs
+        epochs, steps_per_epoch = args.epochs, steps_per_epoch or STEPS_PER_EPOCH
     else:
         steps = args.steps or recipe.steps
-        steps_per_epoch = min(steps_per_epoch, steps)
-        epochs = math.ceil(steps / steps_per_epoch)
+        steps_per_epoch = steps_per_epoch or min(STEPS_PER_EPOCH, steps)
+        if steps % steps_per_epoch:
+            raise RunSettingsError(
+                f"argument --steps: expected a multiple of the epoch length ({steps_per_epoch} steps); received "
+                f"{steps}. Pass --steps {math.ceil(steps / steps_per_epoch) * steps_per_epoch}, or (for a new run) "
+                f"--steps-per-epoch {math.gcd(steps, steps_per_epoch)}.")
+        epochs = steps // steps_per_epoch
     return {
         "preset": recipe.name, "tiny": bool(args.tiny), "width": recipe.width or args.width,
         "batch_size": args.batch_size or recipe.batch_size,
         "paired_fraction": (args.paired_fraction or recipe.paired_fraction) if recipe.kind == "syncgan" else None,
         "seed": args.seed, "epochs": epochs, "steps_per_epoch": steps_per_epoch, "steps": epochs * steps_per_epoch,
-        "output": str(args.output or pathlib.Path("outputs", "runs", recipe.name)),
+        "output": str(output),
     }
 
 

@@ -23,7 +23,12 @@ DEMO_ARGUMENTS = ("train", "syncgan-mnist-fashion", "--steps", "2500", "--output
 
 def main(argv=None):
     """Runs `train` with the demo's settings; options in `argv` override them (the last one wins)."""
-    return cli.main([*DEMO_ARGUMENTS, *(sys.argv[1:] if argv is None else argv)])
+    argv = [str(a) for a in (sys.argv[1:] if argv is None else argv)]
+    defaults = list(DEMO_ARGUMENTS)
+    if any(a == "--epochs" or a.startswith("--epochs=") for a in argv):  # excludes the demo's --steps: drop it
+        index = defaults.index("--steps")
+        del defaults[index:index + 2]
+    return cli.main([*defaults, *argv])
 
 
 if __name__ == "__main__":

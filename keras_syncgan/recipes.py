@@ -18,7 +18,6 @@ Example:
 """
 
 import dataclasses
-import math
 
 import keras
 import numpy as np
@@ -158,9 +157,10 @@ def training_dataset(recipe, data, batch_size, paired_fraction=None, seed=0, ste
                                  seed=seed, start_step=steps_done)
         dataset, sampler = paired_dataset(data.x_train, data.y_train, batch_size=batch_size,
                                           paired_fraction=fraction, seed=seed)
-        # The labelled subset depends on the seed alone, so it stays the same; the draws continue.
-        sampler.epoch = math.ceil(steps_done / sampler.steps_per_epoch)
-        return dataset.repeat()
+        # The labelled subset depends on the seed alone, so it stays the same; the draws continue
+        # where the interrupted run left them, as `PairedBatches(start_step=...)` does.
+        sampler.epoch, skip = divmod(steps_done, sampler.steps_per_epoch)
+        return dataset.repeat().skip(skip)
     (modality,) = data.x_train
     x, y = data.x_train[modality], data.y_train[modality].astype("int32")
     x = x[..., None] if x.ndim == 3 else x

@@ -14,7 +14,8 @@ import numpy as np
 import pytest
 
 from conftest import small_syncgan
-from keras_syncgan import CVAEGAN, SyncGAN, metrics
+from keras_syncgan import CVAEGAN, SyncGAN, metrics, networks
+from keras_syncgan.callbacks import AudioSamples
 from keras_syncgan.data import paired_dataset, read_wav, waveform_to_spectrogram, write_wav
 from keras_syncgan.evaluation import Evaluator
 from test_cvaegan import small_cvaegan
@@ -92,6 +93,14 @@ CASES = {
         lambda api: paired_dataset(_with(api.pair, b=api.x[:30]), pair_by="index"), ValueError,
         r"`x` must have equally many samples in every modality with pair_by='index'.*"
         r"received lengths \{'a': 40, 'b': 30\}"),
+    "data/modalities-of-different-lengths-with-labels": Case(
+        lambda api: paired_dataset(_with(api.pair, b=api.x[:30]), _with(api.labels, b=api.y[:30]), pair_by="index"),
+        ValueError, r"`x` must have equally many samples in every modality with pair_by='index'.*"
+        r"received lengths \{'a': 40, 'b': 30\}"),
+    "data/no-class-shared-by-the-modalities": Case(
+        lambda api: paired_dataset({"a": api.x[api.y < 2], "b": api.x[api.y >= 2]},
+                                   {"a": api.y[api.y < 2], "b": api.y[api.y >= 2]}), ValueError,
+        r"`y` of all modalities must share at least two classes; shared: \[\]"),
     "data/string-pixels": Case(
         lambda api: paired_dataset(_with(api.pair, a=api.x.astype(str)), api.labels), ValueError,
         r"`x\['a'\]` must be uint8 images in \[0, 255\] or float images in \[0, 1\]; "
@@ -198,6 +207,14 @@ CASES = {
         lambda api: api.cvaegan.encode(api.x[:2].astype(str), [1, 2]), ValueError,
         r"`x` must be uint8 images in \[0, 255\] or float images in \[0, 1\]; "
         + RECEIVED_ARRAY.format("2, 8, 8", "<U3")),
+    # ------------------------------------------------------------------ networks and callbacks
+    "networks/zero-upsamplings": Case(
+        lambda api: networks.image_generator((8, 8, 1), 4, filters=4, upsamplings=0), ValueError,
+        r"`upsamplings` must be an int >= 1; received 0"),
+    "callbacks/two-sample-rates-for-audio": Case(
+        lambda api: AudioSamples(api.folder / "audio", sound="b", sample_rate=8000,
+                                 spectrogram_kwargs={"sample_rate": 16000}), ValueError,
+        r"`spectrogram_kwargs\['sample_rate'\]` \(16000\) must equal `sample_rate` \(8000\)"),
     # ------------------------------------------------------------------ metrics and evaluation
     "metrics/feature-widths-differ": Case(
         lambda api: metrics.frechet_distance(np.zeros((5, 3)), np.zeros((5, 4))), ValueError,

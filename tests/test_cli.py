@@ -48,6 +48,25 @@ def test_bad_paired_fraction_says_what_was_expected_and_received(value, capsys):
     assert f"argument --paired-fraction: expected a number in (0, 1.0]; received '{value}'" in error
 
 
+def _settings(*argv):
+    args = cli.build_parser().parse_args(["train", *argv])
+    return cli.settings_of(args, recipes.get(args.preset, tiny=args.tiny))
+
+
+def test_steps_train_whole_epochs_exactly_and_a_resumed_run_keeps_its_epoch_length(capsys, tmp_path):
+    for steps, epochs, steps_per_epoch in (("2500", 10, 250), ("100", 1, 100)):
+        settings = _settings("syncgan-mnist-fashion", "--steps", steps, "--output", str(tmp_path / steps))
+        assert (settings["epochs"], settings["steps_per_epoch"], settings["steps"]) == (epochs, steps_per_epoch, int(steps))
+    error = _error_of(["train", "syncgan-mnist-fashion", "--steps", "2600", "--output", str(tmp_path / "x")], capsys)
+    assert ("argument --steps: expected a multiple of the epoch length (250 steps); received 2600. "
+            "Pass --steps 2750, or (for a new run) --steps-per-epoch 50") in error
+    # A run directory's own epoch length is the default when it resumes (trained: the test below).
+    (tmp_path / "short").mkdir()
+    (tmp_path / "short" / "config.json").write_text(json.dumps({"steps_per_epoch": 100}))
+    settings = _settings("syncgan-mnist-fashion", "--steps", "300", "--output", str(tmp_path / "short"))
+    assert (settings["epochs"], settings["steps_per_epoch"]) == (3, 100)
+
+
 def test_other_argument_errors(capsys, tmp_path):
     error = _error_of(["train", "cvaegan-fashion", "--paired-fraction", "0.1"], capsys)
     assert "--paired-fraction: applies to SyncGAN presets only; cvaegan-fashion is a cvaegan preset" in error
@@ -57,6 +76,18 @@ def test_other_argument_errors(capsys, tmp_path):
         ["train", "syncgan-mnist-fashion", "--steps", "10", "--epochs", "2"], capsys)
     error = _error_of(["evaluate", str(tmp_path)], capsys)
     assert f"argument run_dir: expected a run directory written by `train` with config.json; received {str(tmp_path)!r}" in error
+
+
+def test_the_demo_passes_its_settings_and_lets_the_users_override_them(monkeypatch):
+    from keras_syncgan import demo
+
+    seen = []
+    monkeypatch.setattr(cli, "main", lambda argv: seen.append(argv))
+    demo.main(["--steps", "5000"])
+    demo.main(["--epochs", "3", "--width", "authors"])  # --epochs excludes --steps: the demo's is dropped
+    assert seen[0] == ["train", "syncgan-mnist-fashion", "--steps", "2500", "--output", "outputs/demo", "--steps", "5000"]
+    assert seen[1] == ["train", "syncgan-mnist-fashion", "--output", "outputs/demo", "--epochs", "3", "--width", "authors"]
+    assert cli.build_parser().parse_args(seen[1]).epochs == 3
 
 
 def test_help_runs_as_a_module():
@@ -76,8 +107,8 @@ def test_training_writes_the_run_directory_and_a_rerun_resumes(tmp_path):
     assert config["command"].startswith("python -m keras_syncgan train syncgan-mnist-fashion --tiny")
     assert _iterations(first.model) == [2] * len(first.model.optimizers)
 
-    # The same run directory with more steps: training continues after the backed-up epoch 2.
-    second = _train("syncgan-mnist-fashion", run_dir, "--steps", "3")
+    # The same run directory with more steps (its epoch length is kept): training continues after epoch 2.
+    second = cli.main(["train", "syncgan-mnist-fashion", "--tiny", "--output", run_dir, "--steps", "3"])
     assert second.initial_epoch == 2 and second.history.epoch == [2]
     assert _iterations(second.model) == [3] * len(second.model.optimizers)  # every network's optimizer went on
     with open(run_dir / "training_log.csv") as log:

@@ -87,6 +87,20 @@ def test_paired_batches_draw_what_the_tf_data_pipeline_draws_and_never_end(digit
     assert not np.array_equal(drawn[-1], drawn[-1 - steps])
 
 
+def test_a_resumed_run_draws_the_batches_the_uninterrupted_run_would_have_on_both_pipelines():
+    from keras_syncgan import recipes
+
+    recipe = recipes.get("syncgan-mnist-fashion", tiny=True)
+    data = recipe.data()
+    steps_done = 30  # mid-way through the sampler's second epoch (22 batches of 64 per epoch)
+    uninterrupted = iter(recipes.training_dataset(recipe, data, 64, seed=0))
+    expected = [next(uninterrupted) for _ in range(steps_done + 1)][-1]["pairs"]["digit"].numpy()
+    resumed = next(iter(recipes.training_dataset(recipe, data, 64, seed=0, steps_done=steps_done)))
+    np.testing.assert_array_equal(resumed["pairs"]["digit"].numpy(), expected)
+    without_tf = PairedBatches(data.x_train, data.y_train, batch_size=64, seed=0, start_step=steps_done)
+    np.testing.assert_array_equal(without_tf[0]["pairs"]["digit"], expected)
+
+
 @pytest.mark.parametrize("kwargs, argument", [
     ({"batch_size": 1}, "batch_size"),
     ({"paired_fraction": 0.0}, "paired_fraction"),

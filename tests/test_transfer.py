@@ -45,6 +45,11 @@ def test_authors_procedure_lowers_every_samples_error_and_restarts_never_hurt(tr
     assert (after < start).all(), (start, after)
     _, best_of_three = trained_model.invert(x, "digit", steps=50, learning_rate=0.1, restarts=3, seed=3)
     assert (best_of_three <= after + 1e-7).all()
+    # From a given z0 the first restart starts at z0 and the others near it, not all at z0.
+    z0 = np.random.default_rng(3).normal(size=(12, 16))
+    _, from_z0 = trained_model.invert(x, "digit", steps=50, learning_rate=0.1, z0=z0)
+    _, best_from_z0 = trained_model.invert(x, "digit", steps=50, learning_rate=0.1, z0=z0, restarts=3, seed=3)
+    assert (best_from_z0 <= from_z0 + 1e-7).all() and (best_from_z0 < from_z0 - 1e-7).any()
 
 
 def test_transfer_generates_the_other_modality_from_the_recovered_code(trained_model, digits_pairs):

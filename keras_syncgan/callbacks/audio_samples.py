@@ -33,6 +33,10 @@ class AudioSamples(keras.callbacks.Callback):
         self.sound, self.n, self.every, self.sample_rate = sound, n, every, sample_rate
         self.seed, self.log_dir = seed, log_dir
         self.spectrogram_kwargs = dict(spectrogram_kwargs or {})
+        # `sample_rate` is an option of `waveform_to_spectrogram` too: one value serves both uses.
+        if self.spectrogram_kwargs.setdefault("sample_rate", sample_rate) != sample_rate:
+            raise ValueError(f"`spectrogram_kwargs['sample_rate']` ({self.spectrogram_kwargs['sample_rate']}) must "
+                             f"equal `sample_rate` ({sample_rate}), the rate of the WAV files.")
         self.written = []
 
     def on_train_begin(self, logs=None):
@@ -49,8 +53,7 @@ class AudioSamples(keras.callbacks.Callback):
         samples = self.model.generate(z=self.z)
         stem = self.directory / f"epoch_{epoch + 1:03d}"
         self.written.append(save_figure(pair_grid(samples, pairs_per_row=min(self.n, 4)), stem.with_suffix(".png")))
-        waveforms = spectrogram_to_waveform(samples[self.sound], sample_rate=self.sample_rate,
-                                            **self.spectrogram_kwargs)
+        waveforms = spectrogram_to_waveform(samples[self.sound], **self.spectrogram_kwargs)
         for i, waveform in enumerate(waveforms):
             path = self.directory / f"{stem.name}_{i:02d}.wav"
             write_wav(path, waveform, self.sample_rate)

@@ -16,7 +16,7 @@ class MetricsCallback(keras.callbacks.Callback):
         **evaluate_kwargs: further options of `evaluate`.
 
     Example:
-    >>> monitor = MetricsCallback(data, evaluators, metrics=["sync_rate"], n=500, every=2)
+    >>> monitor = MetricsCallback(data, evaluators, metrics=["sync_rate"], n=500, every=2)  # doctest: +SKIP
     >>> # model.fit(dataset, epochs=10, callbacks=[monitor, keras.callbacks.CSVLogger("log.csv")])
     """
 

@@ -26,7 +26,7 @@ class TransferGrid(keras.callbacks.Callback):
         invert_kwargs: options of `SyncGAN.invert` (steps, learning_rate, optimizer, restarts, ...).
 
     Example:
-    >>> grid = TransferGrid("outputs/transfer", {"digit": x_test[:8]}, steps=300, optimizer="adam")
+    >>> grid = TransferGrid("outputs/transfer", {"digit": x_test[:8]}, steps=300, optimizer="adam")  # doctest: +SKIP
     >>> # model.fit(dataset, epochs=5, callbacks=[grid])
     """
 

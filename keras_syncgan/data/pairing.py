@@ -168,6 +168,15 @@ def _checked_inputs(x, y, pair_by):
                              f"received {len(y[m])}.")
         checked_labels[m] = class_ids(y[m], f"y[{m!r}]")
         arrays[m] = v if v.dtype == np.uint8 else as_unit_images(v, f"x[{m!r}]")
+    # `PairSampler` checks these too, but in the names of its own arguments (`labels`).
+    lengths = {m: len(v) for m, v in arrays.items()}
+    if pair_by == "index" and len(set(lengths.values())) != 1:
+        raise ValueError(f"`x` must have equally many samples in every modality with pair_by='index' (row i of "
+                         f"each modality makes one synchronous tuple); received lengths {lengths}.")
+    if pair_by == "label":
+        shared = sorted(set.intersection(*(set(np.unique(v).tolist()) for v in checked_labels.values())))
+        if len(shared) < 2:
+            raise ValueError(f"`y` of all modalities must share at least two classes; shared: {shared}.")
     return arrays, checked_labels
 
 

@@ -68,7 +68,7 @@ class Evaluator:
     >>> evaluator.accuracy(x_test, y_test) >= 0.95
     True
     >>> evaluator.features(x_test).shape
-    (360, 128)
+    (359, 128)
     """
 
     def __init__(self, image_shape, num_classes, model=None):

@@ -71,7 +71,7 @@ def evaluate(model, data, evaluators, metrics=DEFAULT_METRICS, n=2000, transfer_
     Columns: metric, modality, value, std, baseline (real vs real), chance.
 
     Example:
-    >>> table = evaluate(model, data, {"digit": Evaluator.for_dataset("mnist"),
+    >>> table = evaluate(model, data, {"digit": Evaluator.for_dataset("mnist"),  # doctest: +SKIP
     ...                                "fashion": Evaluator.for_dataset("fashion_mnist")})
     """
     unknown = set(metrics) - set(SYNCGAN_METRICS)

@@ -188,7 +188,8 @@ class SyncGAN(GANModel):
         Args:
             x: samples of `modality`, `(n, *sample_shape)` (channel axis optional), uint8 or float in [0, 1].
             modality: which generator to invert.
-            z0: starting codes `(n, latent_dim)`; default: drawn from N(0, I) with `seed`.
+            z0: starting codes `(n, latent_dim)`; default: drawn from N(0, I) with `seed`. Further
+                restarts start from `z0` plus N(0, 0.1^2 I) noise drawn with `seed`.
             warm_start: start from the modality's inversion encoder (see `train_inversion_encoders`);
                 further restarts start from the encoder's code plus N(0, 0.1^2 I) noise.
 
@@ -206,9 +207,8 @@ class SyncGAN(GANModel):
             if modality not in self.inversion_encoders:
                 raise ValueError(f"`warm_start=True` needs an inversion encoder for {modality!r}; call "
                                  "`train_inversion_encoders()` first.")
-            start = ops.convert_to_numpy(self.inversion_encoders[modality](x, training=False))
-            jitter = np.random.default_rng(seed).normal(scale=0.1, size=(restarts - 1, n, self.latent_dim))
-            z0 = np.concatenate([start[None], start[None] + jitter]).reshape(-1, self.latent_dim)
+            z0 = _jittered_restarts(ops.convert_to_numpy(self.inversion_encoders[modality](x, training=False)),
+                                    restarts, seed)
         elif z0 is None:
             z0 = np.random.default_rng(seed).normal(size=(restarts, n, self.latent_dim)).reshape(-1, self.latent_dim)
         else:
@@ -216,7 +216,8 @@ class SyncGAN(GANModel):
             if z0.shape != (n, self.latent_dim):
                 raise ValueError(f"`z0` must have shape ({n}, {self.latent_dim}) (one code per sample); "
                                  f"received shape {z0.shape}.")
-            z0 = np.tile(z0, (restarts, 1))
+            # Identical starts would give identical restarts: jitter them as for the warm start.
+            z0 = _jittered_restarts(z0, restarts, seed)
         targets = ops.convert_to_tensor(np.tile(x, (restarts,) + (1,) * (x.ndim - 1)))
         pixel_axes = tuple(range(1, x.ndim))
 
@@ -337,6 +338,12 @@ class SyncGAN(GANModel):
         config["synchronizer"] = keras.saving.deserialize_keras_object(config["synchronizer"])
         config["inversion_encoders"] = cls.deserialize_networks(config.get("inversion_encoders") or {})
         return cls(**config)
+
+
+def _jittered_restarts(start, restarts, seed):
+    """`start` `(n, d)` for the first restart, `start` + N(0, 0.1^2 I) for the others, restart-major."""
+    jitter = np.random.default_rng(seed).normal(scale=0.1, size=(restarts - 1, *start.shape))
+    return np.concatenate([start[None], start[None] + jitter]).reshape(-1, start.shape[-1])
 
 
 def _halvings(generator):

@@ -18,7 +18,7 @@ def image_discriminator(input_shape=(28, 28, 1), filters=128, downsamplings=2, s
 
     Example:
     >>> d = image_discriminator((16, 16, 1), filters=8)
-    >>> d(keras.ops.zeros((2, 16, 16, 1))).shape
+    >>> tuple(d(keras.ops.zeros((2, 16, 16, 1))).shape)
     (2, 1)
     """
     check_image_shape("input_shape", input_shape, downsamplings)

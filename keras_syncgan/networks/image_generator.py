@@ -21,9 +21,12 @@ def image_generator(output_shape=(28, 28, 1), latent_dim=64, filters=128, upsamp
 
     Example:
     >>> g = image_generator((16, 16, 1), latent_dim=8, filters=8)
-    >>> g(keras.random.normal((2, 8))).shape
+    >>> tuple(g(keras.random.normal((2, 8))).shape)
     (2, 16, 16, 1)
     """
+    # The last upsampling always runs (the final conv works at full resolution), so 0 would double the output.
+    if isinstance(upsamplings, bool) or not isinstance(upsamplings, int) or upsamplings < 1:
+        raise ValueError(f"`upsamplings` must be an int >= 1; received {upsamplings!r}.")
     height, width, channels = check_image_shape("output_shape", output_shape, upsamplings)
     h0, w0 = scaled_size(height, width, upsamplings)
     z = keras.Input((latent_dim,), name="z")

@@ -22,7 +22,7 @@ def synchronizer(input_shapes, filters=128, hidden=256, negative_slope=0.01, dow
 
     Example:
     >>> s = synchronizer({"a": (8, 8, 1), "b": (16, 16, 1)}, filters=4, hidden=8)
-    >>> s({"a": keras.ops.zeros((3, 8, 8, 1)), "b": keras.ops.zeros((3, 16, 16, 1))}).shape
+    >>> tuple(s({"a": keras.ops.zeros((3, 8, 8, 1)), "b": keras.ops.zeros((3, 16, 16, 1))}).shape)
     (3, 1)
     """
     if not isinstance(input_shapes, dict) or len(input_shapes) < 2:
