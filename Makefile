@@ -38,7 +38,7 @@ demo: $(DATA)
 # Unit tests and every notebook (quick mode, executed by nbmake) in one pytest run.
 test: $(DATA)
 	$(BIN)/python notebooks/build.py --check
-	KERAS_SYNCGAN_QUICK=1 $(BIN)/python -m pytest -q --nbmake --nbmake-timeout=900 tests notebooks
+	KERAS_SYNCGAN_QUICK=1 $(BIN)/python -m pytest -q --durations=15 --nbmake --nbmake-timeout=900 tests notebooks
 
 test-all: $(DATA)
 	KERAS_SYNCGAN_QUICK=1 $(BIN)/python -m pytest -q -m "" --nbmake --nbmake-timeout=900 tests notebooks
