@@ -62,10 +62,7 @@ class PairSampler:
             keep = np.sort(rng.permutation(n)[:max(2, int(round(n * self.paired_fraction)))])
             self.labelled = {m: keep for m in self.modalities}
         else:
-            classes = [set(np.unique(y)) for y in self.labels.values()]
-            self.classes = np.array(sorted(set.intersection(*classes)))
-            if len(self.classes) < 2:
-                raise ValueError(f"`labels` of all modalities must share at least two classes; shared: {self.classes.tolist()}.")
+            self.classes = _shared_classes(self.labels, "labels")
             self.labelled = {m: self._stratified_subset(y, rng) for m, y in self.labels.items()}
             self.by_class = {m: {k: idx[self.labels[m][idx] == k] for k in self.classes}
                              for m, idx in self.labelled.items()}
@@ -139,6 +136,14 @@ def with_channel_axis(x):
     return x[..., None] if x.ndim == 3 else x
 
 
+def _shared_classes(labels, argument):
+    """The class ids present in every modality of `labels`, sorted; at least two, or a ValueError naming `argument`."""
+    shared = np.array(sorted(set.intersection(*(set(np.unique(y).tolist()) for y in labels.values()))))
+    if len(shared) < 2:
+        raise ValueError(f"`{argument}` of all modalities must share at least two classes; shared: {shared.tolist()}.")
+    return shared
+
+
 def _checked_inputs(x, y, pair_by):
     """`paired_dataset`'s arguments checked: `({modality: array (n, h, w, c)}, {modality: class ids})`.
 
@@ -147,14 +152,15 @@ def _checked_inputs(x, y, pair_by):
     """
     if not isinstance(x, dict) or len(x) < 2:
         raise ValueError(f"`x` must be a dict of at least two modalities; received {describe(x)}.")
-    if y is None:
-        if pair_by != "index":
-            raise ValueError("`y` (labels per modality) is required unless pair_by='index'.")
+    if y is None and pair_by != "index":
+        raise ValueError("`y` (labels per modality) is required unless pair_by='index'.")
+    if pair_by == "index":
         lengths = {m: len(v) for m, v in x.items()}
         if len(set(lengths.values())) != 1:
             raise ValueError(f"`x` must have equally many samples in every modality with pair_by='index' (row i of "
                              f"each modality makes one synchronous tuple); received lengths {lengths}.")
-        y = {m: np.arange(len(v)) for m, v in x.items()}
+        if y is None:
+            y = {m: np.arange(n) for m, n in lengths.items()}
     if not isinstance(y, dict) or set(y) != set(x):
         raise ValueError(f"`y` must be a dict with the modalities of `x` {sorted(x)}; received {describe(y)}.")
     arrays, checked_labels = {}, {}
@@ -168,15 +174,8 @@ def _checked_inputs(x, y, pair_by):
                              f"received {len(y[m])}.")
         checked_labels[m] = class_ids(y[m], f"y[{m!r}]")
         arrays[m] = v if v.dtype == np.uint8 else as_unit_images(v, f"x[{m!r}]")
-    # `PairSampler` checks these too, but in the names of its own arguments (`labels`).
-    lengths = {m: len(v) for m, v in arrays.items()}
-    if pair_by == "index" and len(set(lengths.values())) != 1:
-        raise ValueError(f"`x` must have equally many samples in every modality with pair_by='index' (row i of "
-                         f"each modality makes one synchronous tuple); received lengths {lengths}.")
-    if pair_by == "label":
-        shared = sorted(set.intersection(*(set(np.unique(v).tolist()) for v in checked_labels.values())))
-        if len(shared) < 2:
-            raise ValueError(f"`y` of all modalities must share at least two classes; shared: {shared}.")
+    if pair_by == "label":  # `PairSampler` checks it too, but would name its own argument, `labels`
+        _shared_classes(checked_labels, "y")
     return arrays, checked_labels
 
 
