@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from keras_syncgan import data
-from keras_syncgan.evaluation import EVALUATOR_VERSION, Evaluator, augmentation_accuracy, first_per_class
+from keras_syncgan.evaluation import (EVALUATOR_VERSION, Evaluator, augmentation_accuracy, first_per_class,
+                                      mix_real_and_generated)
 from keras_syncgan.evaluation.evaluator import load_spoken_digit_spectrograms
 from keras_syncgan.metrics import conditional_accuracy, frechet_distance, sync_rate
 from keras_syncgan.utils import cache_dir
@@ -135,6 +136,31 @@ def test_augmentation_with_perfect_samples_beats_the_few_real_images(digits):
     assert real_only.shape == augmented.shape == (2,)
     # 5 digits per class against 65: the extra (real) samples must show, on every seed.
     assert augmented.min() > real_only.max() + 0.05, (real_only, augmented)
+
+
+def test_mix_keeps_the_real_images_share_whatever_the_number_of_samples():
+    x_real, y_real = np.arange(12, dtype="float32").reshape(6, 2), np.arange(6) % 3
+    for n_generated, real_fraction, repeats in ((60, 0.5, 10), (60, 0.25, 3), (3, 0.5, 1), (60, None, 1)):
+        x_generated, y_generated = -np.ones((n_generated, 2), "float32"), np.zeros(n_generated, "int64")
+        x, y = mix_real_and_generated(x_real, y_real, x_generated, y_generated, real_fraction)
+        assert len(x) == len(y) == 6 * repeats + n_generated
+        # every real image, with its label, exactly `repeats` times; the generated ones once
+        np.testing.assert_array_equal(x[:6 * repeats], np.tile(x_real, (repeats, 1)))
+        np.testing.assert_array_equal(y[:6 * repeats], np.tile(y_real, repeats))
+        np.testing.assert_array_equal(x[6 * repeats:], x_generated)
+
+
+@pytest.mark.parametrize("arguments, message", [
+    (dict(real_fraction=1.0), r"`real_fraction` must be in \(0, 1\), or None; received 1.0"),
+    (dict(x_generated=np.zeros((4, 3))), r"`x_generated` must hold images of the real ones' shape \(2,\); received "
+                                         r"shape \(3,\)"),
+    (dict(y_generated=np.zeros(5)),
+     r"`y_generated` must hold one label per image, shape \(4,\); received shape \(5,\)"),
+])
+def test_mix_rejects_bad_arguments_by_name(arguments, message):
+    given = dict(x_real=np.zeros((6, 2)), y_real=np.zeros(6), x_generated=np.zeros((4, 2)), y_generated=np.zeros(4))
+    with pytest.raises(ValueError, match=message):
+        mix_real_and_generated(**{**given, **arguments})
 
 
 def test_first_per_class_picks_a_fixed_stratified_subset_and_checks_its_argument():
