@@ -53,7 +53,7 @@ def mix_real_and_generated(x_real, y_real, x_generated, y_generated, real_fracti
     (60, 30)
     """
     x_real, x_generated = np.asarray(x_real, "float32"), np.asarray(x_generated, "float32")
-    y_real, y_generated = np.asarray(y_real).astype("int64"), np.asarray(y_generated).astype("int64")
+    y_real, y_generated = as_labels(y_real, "y_real"), as_labels(y_generated, "y_generated")
     if x_real.shape[1:] != x_generated.shape[1:]:
         raise ValueError(f"`x_generated` must hold images of the real ones' shape {x_real.shape[1:]}; received "
                          f"shape {x_generated.shape[1:]}.")
@@ -76,7 +76,7 @@ def augmentation_accuracy(model, x_train, y_train, x_test, y_test, per_class=60,
 
     A classifier (the evaluator architecture) learns from the first `per_class` real training images
     of every class; a second one from the same images plus `model.augment(generated_per_class)`,
-    mixed so that real images make half of what it sees (`mix_real_and_generated`). Both train
+    mixed so that real images make `real_fraction` of what it sees (`mix_real_and_generated`). Both train
     `steps` batches of 64, for each of `seeds` seeds, and are scored on the test set.
 
     Args:
