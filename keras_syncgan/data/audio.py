@@ -448,8 +448,8 @@ def load_spoken_digits(source="fsdd", path=None, sample_rate=8000, duration=0.8,
         ValueError: a bad file (named in the message), unless `skip_bad_files`.
 
     Example:
-    >>> (x_train, y_train), (x_test, y_test) = load_spoken_digits("fsdd")
-    >>> x_train.shape, x_test.shape
+    >>> (x_train, y_train), (x_test, y_test) = load_spoken_digits("fsdd")  # doctest: +SKIP
+    >>> x_train.shape, x_test.shape  # doctest: +SKIP
     ((2700, 6400), (300, 6400))
     """
     _check_sample_rate(sample_rate)
