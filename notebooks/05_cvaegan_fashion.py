@@ -201,8 +201,8 @@ for name, generator_model in ((f"600 real + {10 * GENERATED_PER_CLASS:,} from a 
     training_sets[name] = mix_real_and_generated(*real, *generator_model.augment(GENERATED_PER_CLASS))
 # `classifier_accuracy` trains the evaluator's architecture afresh for a fixed number of batches of 64.
 CLASSIFIER_STEPS, SEEDS = (100, 2) if QUICK else (1500, 3)
-augmentation = pd.DataFrame({name: [classifier_accuracy(x.astype("float32"), y, x_test, y_test, steps=CLASSIFIER_STEPS,
-                                                        seed=seed) for seed in range(SEEDS)]
+augmentation = pd.DataFrame({name: [classifier_accuracy(x, y, x_test, y_test, steps=CLASSIFIER_STEPS, seed=seed)
+                                    for seed in range(SEEDS)]
                              for name, (x, y) in training_sets.items()}).T
 augmentation = pd.DataFrame({"mean test accuracy": augmentation.mean(axis=1), "std": augmentation.std(axis=1)})
 augmentation.round(3)
