@@ -6,6 +6,9 @@ Network widths:
   synchronizer hidden 256; 18.5 M parameters, ~0.9 TFLOP per iteration of 32 + 32 pairs). A GPU size.
 - `"cpu"`: the same architecture at filters=32 and hidden 128, ~1/16 of the FLOPs, for CPUs, the
   demo, notebooks and tests.
+
+`build_syncgan(modality_filters=...)` narrows single modalities: `CPU_SPECTROGRAM_FILTERS` is what
+the CPU width gives a 128 x 64 spectrogram.
 """
 
 import dataclasses
@@ -17,6 +20,11 @@ from keras_syncgan.models.cvaegan import CVAEGAN, NETWORKS_OF_MODE
 from keras_syncgan.models.syncgan import SyncGAN
 
 WIDTHS = {"authors": {"filters": 128, "hidden": 256}, "cpu": {"filters": 32, "hidden": 128}}
+# A 128 x 64 spectrogram has 10.4x the pixels of a 28 x 28 image: at 32 filters its networks would
+# make MNIST <-> speech 263 GFLOP per iteration of 32 + 32 pairs, 5.7x MNIST <-> Fashion-MNIST's 46.
+# 12 filters (96 at the generator's 16 x 8 base) bring it to 60 GFLOP (`benchmarks/flops.py`), about
+# 1/15 of the authors' MNIST nets, like the CPU width itself.
+CPU_SPECTROGRAM_FILTERS = 12
 
 
 def resolution_steps(shape):
@@ -25,12 +33,15 @@ def resolution_steps(shape):
     return 3 if height % 8 == 0 and width % 8 == 0 and min(height, width) // 8 >= 7 else 2
 
 
-def build_syncgan(sample_shapes, latent_dim=64, width="cpu", seed=0, **model_kwargs):
+def build_syncgan(sample_shapes, latent_dim=64, width="cpu", seed=0, modality_filters=None, **model_kwargs):
     """A SyncGAN with the authors' architecture for every modality, at a named width.
 
     Args:
         sample_shapes: dict `{modality: (height, width, channels)}`.
         width: "authors" or "cpu" (see module docstring), or a dict `{"filters": f, "hidden": h}`.
+        modality_filters: optional dict `{modality: filters}` replacing the width's filters in that
+            modality's generator, discriminator and synchronizer branch (e.g. fewer for a large
+            spectrogram); the other modalities keep the width's.
 
     Example:
     >>> model = build_syncgan({"digit": (28, 28, 1), "fashion": (28, 28, 1)}, width="cpu")
@@ -38,13 +49,18 @@ def build_syncgan(sample_shapes, latent_dim=64, width="cpu", seed=0, **model_kwa
     ['digit', 'fashion']
     """
     sizes = WIDTHS[width] if isinstance(width, str) else dict(width)
+    modality_filters = dict(modality_filters or {})
+    if not set(modality_filters) <= set(sample_shapes):
+        raise ValueError(f"`modality_filters` names modalities {sorted(set(modality_filters) - set(sample_shapes))} "
+                         f"that are not in `sample_shapes` ({sorted(sample_shapes)}).")
+    filters = {m: int(modality_filters.get(m, sizes["filters"])) for m in sample_shapes}
     steps = {m: resolution_steps(shape) for m, shape in sample_shapes.items()}
     return SyncGAN(
-        generators={m: networks.image_generator(shape, latent_dim, filters=sizes["filters"], upsamplings=steps[m],
+        generators={m: networks.image_generator(shape, latent_dim, filters=filters[m], upsamplings=steps[m],
                                                 name=f"generator_{m}") for m, shape in sample_shapes.items()},
-        discriminators={m: networks.image_discriminator(shape, filters=sizes["filters"], downsamplings=steps[m],
+        discriminators={m: networks.image_discriminator(shape, filters=filters[m], downsamplings=steps[m],
                                                         name=f"discriminator_{m}") for m, shape in sample_shapes.items()},
-        synchronizer=networks.synchronizer(sample_shapes, filters=sizes["filters"], hidden=sizes["hidden"],
+        synchronizer=networks.synchronizer(sample_shapes, filters=filters, hidden=sizes["hidden"],
                                            downsamplings=steps),
         latent_dim=latent_dim, seed=seed, **model_kwargs)
 

@@ -54,6 +54,8 @@ class Recipe:
         sound: the spectrogram modality written as WAV files (`AudioSamples`), if any.
         spectrogram_kwargs: the STFT settings of that modality's spectrograms.
         width: a fixed network width overriding `--width` (tiny runs).
+        cpu_filters: at the CPU width, `{modality: filters}` narrowing single modalities
+            (`presets.build_syncgan(modality_filters=...)`; the speech preset's spectrograms).
         compile_kwargs: options of the model's `compile()`.
         model_kwargs: options of the model's constructor (CVAE-GAN: `mode`, the Table 1 ablations).
         grid_codes: fixed latent codes in the sample grids (CVAE-GAN: a quarter of them per class).
@@ -72,6 +74,7 @@ class Recipe:
     sound: str = None
     spectrogram_kwargs: dict = dataclasses.field(default_factory=dict)
     width: dict = None
+    cpu_filters: dict = dataclasses.field(default_factory=dict)
     compile_kwargs: dict = dataclasses.field(default_factory=dict)
     model_kwargs: dict = dataclasses.field(default_factory=dict)
     grid_codes: int = 32
@@ -96,7 +99,7 @@ RECIPES = {recipe.name: recipe for recipe in (
            "syncgan", presets.mnist_fashion_data, _MNIST_FASHION, steps=20000, paired_fraction=0.1),
     Recipe("syncgan-mnist-speech", "SyncGAN, MNIST digit k <-> spoken digit k (FSDD spectrograms, WAV samples)",
            "syncgan", presets.mnist_speech_data, {"digit": "mnist", "speech": "spoken_digits"}, steps=10000,
-           sound="speech"),
+           sound="speech", cpu_filters={"speech": presets.CPU_SPECTROGRAM_FILTERS}),
     Recipe("cvaegan-fashion", "CVAE-GAN, class-conditional Fashion-MNIST",
            "cvaegan", presets.fashion_data, {"fashion": "fashion_mnist"}, steps=20000,
            model_kwargs=dict(_CVAEGAN_WEIGHTS)),
@@ -135,7 +138,9 @@ def build_model(recipe, data, width="cpu", seed=0):
     """The recipe's model for `data`, uncompiled; `recipe.width`, when set, overrides `width`."""
     width = recipe.width or width
     if recipe.kind == "syncgan":
-        return presets.build_syncgan(data.sample_shapes, width=width, seed=seed, **recipe.model_kwargs)
+        narrowed = recipe.cpu_filters if width == "cpu" else None
+        return presets.build_syncgan(data.sample_shapes, width=width, seed=seed, modality_filters=narrowed,
+                                     **recipe.model_kwargs)
     (modality, shape), = data.sample_shapes.items()
     return presets.build_cvaegan(shape, num_classes=int(data.y_train[modality].max()) + 1, width=width, seed=seed,
                                  **recipe.model_kwargs)

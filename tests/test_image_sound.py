@@ -1,5 +1,6 @@
 """Image <-> sound SyncGAN: MNIST digits paired with spoken digits (FSDD spectrograms)."""
 
+import keras
 import numpy as np
 import pytest
 
@@ -21,6 +22,28 @@ def test_resolution_steps_fit_images_and_spectrograms():
     model = presets.build_syncgan({"digit": (28, 28, 1), "speech": (128, 64, 1)}, width={"filters": 8, "hidden": 16})
     samples = model.generate(2)
     assert samples["digit"].shape == (2, 28, 28, 1) and samples["speech"].shape == (2, 128, 64, 1)
+
+
+def test_modality_filters_narrow_one_modality_and_the_speech_preset_uses_them():
+    from keras_syncgan import recipes
+
+    first_filters = lambda net: next(layer.filters for layer in net.layers if isinstance(layer, keras.layers.Conv2D))
+    shapes = {"digit": (28, 28, 1), "speech": (128, 64, 1)}
+    model = presets.build_syncgan(shapes, width={"filters": 8, "hidden": 16}, modality_filters={"speech": 4})
+    assert first_filters(model.discriminators["digit"]) == 8 and first_filters(model.discriminators["speech"]) == 4
+    assert model.generate(2)["speech"].shape == (2, 128, 64, 1)
+    with pytest.raises(ValueError, match=r"`modality_filters` names modalities \['sound'\]"):
+        presets.build_syncgan(shapes, modality_filters={"sound": 4})
+
+    class Shapes:
+        sample_shapes = shapes
+
+    recipe = recipes.get("syncgan-mnist-speech")
+    cpu = recipes.build_model(recipe, Shapes, width="cpu")
+    assert first_filters(cpu.discriminators["speech"]) == presets.CPU_SPECTROGRAM_FILTERS == 12
+    assert first_filters(cpu.discriminators["digit"]) == presets.WIDTHS["cpu"]["filters"]
+    custom = recipes.build_model(recipe, Shapes, width={"filters": 6, "hidden": 8})  # an explicit width is kept
+    assert first_filters(custom.discriminators["speech"]) == 6
 
 
 def test_short_image_sound_training_writes_wavs_that_decode(tmp_path):

@@ -26,6 +26,15 @@ def test_synchronizer_takes_a_dict_of_modalities_and_round_trips():
     run_serialization_test(s, inputs)
 
 
+def test_synchronizer_filters_per_modality_narrow_only_that_branch():
+    shapes = {"image": (16, 16, 1), "sound": (32, 16, 1)}
+    s = networks.synchronizer(shapes, filters={"image": 8, "sound": 3}, hidden=8)
+    conv_filters = {layer.name: layer.filters for layer in s.layers if isinstance(layer, keras.layers.Conv2D)}
+    assert conv_filters == {"image_conv_1": 8, "image_conv_2": 16, "sound_conv_1": 3, "sound_conv_2": 6}
+    inputs = {m: np.zeros((2, *shape), "float32") for m, shape in shapes.items()}
+    run_serialization_test(s, inputs)
+
+
 def test_authors_size_matches_their_parameter_counts():
     # Counts measured on the authors' PyTorch nets (shared/docs/syncgan.md section 8).
     trainable = lambda net: sum(int(np.prod(v.shape)) for v in net.trainable_weights)
@@ -39,6 +48,8 @@ def test_authors_size_matches_their_parameter_counts():
     (lambda: networks.image_generator((30, 30, 1), 8), "output_shape"),
     (lambda: networks.image_discriminator((10, 12, 1)), "input_shape"),
     (lambda: networks.synchronizer({"a": (8, 8, 1)}), "input_shapes"),
+    (lambda: networks.synchronizer({"a": (8, 8, 1), "b": (8, 8, 1)}, filters={"a": 4}), "filters"),
+    (lambda: networks.synchronizer({"a": (8, 8, 1), "b": (8, 8, 1)}, downsamplings={"a": 1, "c": 2}), "downsamplings"),
 ])
 def test_bad_shapes_name_the_argument(build, argument):
     with pytest.raises(ValueError, match=argument):

@@ -15,6 +15,8 @@ def synchronizer(input_shapes, filters=128, hidden=256, negative_slope=0.01, dow
 
     Args:
         input_shapes: dict `{modality: (height, width, channels)}`.
+        filters: the first convolution's filters of each branch (doubling per halving); an int, or
+            a dict per modality (e.g. fewer for a large spectrogram).
         downsamplings: stride-2 convolutions per branch (2 in the authors' nets); an int, or a dict
             per modality (e.g. 3 for a 128x64 spectrogram beside a 28x28 image).
 
@@ -27,13 +29,18 @@ def synchronizer(input_shapes, filters=128, hidden=256, negative_slope=0.01, dow
     """
     if not isinstance(input_shapes, dict) or len(input_shapes) < 2:
         raise ValueError(f"`input_shapes` must be a dict of at least two modalities; received {describe(input_shapes)}.")
+    for argument, value in (("filters", filters), ("downsamplings", downsamplings)):
+        if isinstance(value, dict) and set(value) != set(input_shapes):
+            raise ValueError(f"`{argument}` as a dict must have one entry per modality {sorted(input_shapes)}; "
+                             f"received keys {sorted(value)}.")
     inputs, features = {}, []
     for modality, shape in input_shapes.items():
         steps = downsamplings[modality] if isinstance(downsamplings, dict) else downsamplings
+        width = filters[modality] if isinstance(filters, dict) else filters
         check_image_shape(f"input_shapes[{modality!r}]", shape, steps)
         inputs[modality] = x = keras.Input(tuple(shape), name=modality)
         for i in range(1, steps + 1):
-            x = layers.Conv2D(filters * 2 ** (i - 1), 5 if i == 1 else 3, strides=2, padding="same",
+            x = layers.Conv2D(width * 2 ** (i - 1), 5 if i == 1 else 3, strides=2, padding="same",
                               name=f"{modality}_conv_{i}")(x)
             x = layers.LeakyReLU(negative_slope, name=f"{modality}_lrelu_{i}")(x)
         x = layers.Flatten(name=f"{modality}_flatten")(x)
