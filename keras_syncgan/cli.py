@@ -7,7 +7,8 @@
 A run directory (default `outputs/runs/PRESET`) holds `config.json` (the preset and arguments),
 `training_log.csv`, per-epoch sample grids in `grids/` (and WAVs in `audio/` for sound), the
 final picture (`pairs.png` or `classes.png`), `model.keras` (written every epoch), `backup/` and,
-after evaluation, `metrics.csv` and `metrics.md`. Running the same `train` command again resumes
+after evaluation, `metrics.csv` and `metrics.md` (for sound, also `audio_samples.csv`: what the
+evaluators hear in the last epoch's WAVs, `recipes.audio_listing`). Running the same `train` command again resumes
 from the last completed epoch (`backup/`); a larger `--steps` trains on from there.
 
 Example:
@@ -246,9 +247,16 @@ def evaluate_run(run_dir, model=None, data=None):
     table.to_csv(run_dir / "metrics.csv", index=False)
     markdown = markdown_table(table)
     header = f"{settings['preset']}, {steps} of {settings['steps']} steps"
+    written = [run_dir / "metrics.csv", run_dir / "metrics.md"]
+    if recipe.sound:
+        heard = recipes.audio_listing(recipe, model, run_dir)
+        heard.to_csv(run_dir / "audio_samples.csv", index=False)
+        written.append(run_dir / "audio_samples.csv")
+        markdown += (f"\n\nThe last epoch's WAVs, classified after a round trip (`{recipe.sound}_class`), beside "
+                     f"the other samples from the same z:\n\n{markdown_table(heard)}")
     (run_dir / "metrics.md").write_text(f"{header} (evaluated in {time.time() - start:.0f} s)\n\n{markdown}\n")
     print(f"\nMetrics of {run_dir} ({header}; baseline: real data scored the same way):\n{markdown}\n"
-          f"Written: {run_dir / 'metrics.csv'}, {run_dir / 'metrics.md'}")
+          f"Written: {', '.join(map(str, written))}")
     return table
 
 

@@ -18,6 +18,7 @@ Example:
 """
 
 import dataclasses
+import pathlib
 
 import keras
 import numpy as np
@@ -210,6 +211,41 @@ def sample_callbacks(recipe, run_dir):
         callbacks.append(AudioSamples(run_dir / "audio", sound=recipe.sound, n=min(8, recipe.grid_codes),
                                       spectrogram_kwargs=recipe.spectrogram_kwargs))
     return callbacks
+
+
+def audio_listing(recipe, model, run_dir):
+    """What the evaluators hear in the last epoch's WAVs of a sound recipe: a pandas table, one row per file.
+
+    For each fixed z of the run's `AudioSamples`: the WAV as written, read back and made a
+    spectrogram again (so the Griffin-Lim round trip counts) and classified by the sound's evaluator;
+    beside it, the class each other modality's evaluator gives that modality's sample from the same z.
+    Columns: `file`, `{sound}_class`, `{modality}_class` per other modality, `agree` (all equal).
+    Empty when the run wrote no WAVs.
+    """
+    import pandas as pd
+
+    from keras_syncgan.callbacks import AudioSamples
+    from keras_syncgan.data import read_wav, waveform_to_spectrogram
+
+    run_dir = pathlib.Path(run_dir)
+    (audio,) = [c for c in sample_callbacks(recipe, run_dir) if isinstance(c, AudioSamples)]
+    epochs = sorted({path.name[:len("epoch_000")] for path in audio.directory.glob("epoch_*_*.wav")})
+    if not epochs:
+        return pd.DataFrame(columns=["file", f"{recipe.sound}_class", "agree"])
+    files = [audio.directory / f"{epochs[-1]}_{i:02d}.wav" for i in range(audio.n)]
+    waveforms = np.stack([read_wav(path)[0] for path in files])
+    heard = waveform_to_spectrogram(waveforms, **recipe.spectrogram_kwargs)
+    scorers = evaluators(recipe)
+    samples = model.generate(z=audio.latent_codes(model.latent_dim))
+    columns = {"file": [str(path.relative_to(run_dir)) for path in files],
+               f"{recipe.sound}_class": scorers[recipe.sound].probabilities(heard).argmax(axis=-1)}
+    for modality in model.modalities:
+        if modality != recipe.sound:
+            columns[f"{modality}_class"] = scorers[modality].probabilities(samples[modality]).argmax(axis=-1)
+    table = pd.DataFrame(columns)
+    classes = table.drop(columns="file").to_numpy()
+    table["agree"] = (classes == classes[:, :1]).all(axis=1)
+    return table
 
 
 def evaluators(recipe):

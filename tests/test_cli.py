@@ -156,7 +156,7 @@ def test_evaluate_reads_a_run_directory_and_writes_the_tables(tmp_path, capsys):
 
 @pytest.mark.parametrize("preset, files", [
     ("syncgan-mnist-fashion-semi", ["pairs.png"]),
-    ("syncgan-mnist-speech", ["pairs.png", "audio/epoch_001.png", "audio/epoch_001_00.wav"]),
+    ("syncgan-mnist-speech", ["pairs.png", "audio/epoch_001.png", "audio/epoch_001_00.wav", "audio_samples.csv"]),
 ])
 def test_every_syncgan_preset_trains_through_the_cli(preset, files, tmp_path):
     run_dir = tmp_path / preset
@@ -170,6 +170,15 @@ def test_every_syncgan_preset_trains_through_the_cli(preset, files, tmp_path):
     table = pd.read_csv(run_dir / "metrics.csv")
     assert f"{modalities[0]}+{modalities[1]}" in set(table.modality)
     assert np.isfinite(table.value).all()
+    if recipes.RECIPES[preset].sound:
+        # One row per WAV of the last epoch: the speech evaluator on the WAV read back, the digit
+        # evaluator on the image from the same z.
+        heard = pd.read_csv(run_dir / "audio_samples.csv")
+        assert list(heard.columns) == ["file", "speech_class", "digit_class", "agree"] and len(heard) == 4
+        assert all((run_dir / name).is_file() for name in heard.file) and heard.file[0] == "audio/epoch_001_00.wav"
+        assert heard.speech_class.between(0, 9).all() and heard.digit_class.between(0, 9).all()
+        assert (heard.agree == (heard.speech_class == heard.digit_class)).all()
+        assert "| file | speech_class | digit_class | agree |" in (run_dir / "metrics.md").read_text()
 
 
 @pytest.mark.parametrize("preset, networks", [

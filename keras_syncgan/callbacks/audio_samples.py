@@ -43,7 +43,11 @@ class AudioSamples(keras.callbacks.Callback):
         if self.sound not in self.model.modalities:
             raise ValueError(f"`sound` must be one of the model's modalities {self.model.modalities}; "
                              f"received {self.sound!r}.")
-        self.z = np.random.default_rng(self.seed).normal(size=(self.n, self.model.latent_dim)).astype("float32")
+        self.z = self.latent_codes(self.model.latent_dim)
+
+    def latent_codes(self, latent_dim):
+        """The `n` fixed z behind every epoch's files (`seed` decides them)."""
+        return np.random.default_rng(self.seed).normal(size=(self.n, latent_dim)).astype("float32")
 
     def on_epoch_end(self, epoch, logs=None):
         from keras_syncgan.data import spectrogram_to_waveform, write_wav
