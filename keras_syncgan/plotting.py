@@ -31,10 +31,14 @@ def image_grid(rows, row_labels=None, column_labels=None, cell_size=1.0):
 
 
 def save_figure(fig, path, dpi=80):
-    """Writes a figure atomically (PNG by extension) and closes it."""
+    """Writes a figure atomically (PNG by extension) and closes it.
+
+    `bbox_inches="tight"` keeps row labels whole: `tight_layout` leaves no room for the
+    horizontal labels `image_grid` puts left of its rows.
+    """
     import matplotlib.pyplot as plt
 
-    atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=dpi, format=str(path).rsplit(".", 1)[-1]))
+    atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=dpi, format=str(path).rsplit(".", 1)[-1], bbox_inches="tight"))
     plt.close(fig)
     return path
 
