@@ -8,8 +8,9 @@ A run directory (default `outputs/runs/PRESET`) holds `config.json` (the preset 
 `training_log.csv`, per-epoch sample grids in `grids/` (and WAVs in `audio/` for sound), the
 final picture (`pairs.png` or `classes.png`), `model.keras` (written every epoch), `backup/` and,
 after evaluation, `metrics.csv` and `metrics.md` (for sound, also `audio_samples.csv`: what the
-evaluators hear in the last epoch's WAVs, `recipes.audio_listing`). Running the same `train` command again resumes
-from the last completed epoch (`backup/`); a larger `--steps` trains on from there.
+evaluators hear in the last epoch's WAVs, `recipes.audio_listing`). Running the same `train`
+command again resumes from the last completed epoch (`backup/`); a larger `--steps` trains on
+from there.
 
 Example:
 >>> main(["train", "syncgan-mnist-fashion", "--steps", "2500", "--output", "outputs/demo"])  # doctest: +SKIP
