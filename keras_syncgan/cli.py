@@ -244,13 +244,14 @@ def evaluate_run(run_dir, model=None, data=None):
     # The steps behind model.keras: the last completed epoch (a run still training, or stopped, has fewer).
     steps = _resumed_epoch(run_dir / "backup") * settings["steps_per_epoch"] or settings["steps"]
     start = time.time()
-    table = recipes.evaluate(recipe, model, data, seed=settings["seed"])
+    scorers = recipes.evaluators(recipe)  # loaded once for the metrics and the WAV listing
+    table = recipes.evaluate(recipe, model, data, seed=settings["seed"], scorers=scorers)
     table.to_csv(run_dir / "metrics.csv", index=False)
     markdown = markdown_table(table)
     header = f"{settings['preset']}, {steps} of {settings['steps']} steps"
     written = [run_dir / "metrics.csv", run_dir / "metrics.md"]
     if recipe.sound:
-        heard = recipes.audio_listing(recipe, model, run_dir)
+        heard = recipes.audio_listing(recipe, model, run_dir, steps // settings["steps_per_epoch"], scorers)
         heard.to_csv(run_dir / "audio_samples.csv", index=False)
         written.append(run_dir / "audio_samples.csv")
         markdown += (f"\n\nThe last epoch's WAVs, classified after a round trip (`{recipe.sound}_class`), beside "

@@ -213,14 +213,14 @@ def sample_callbacks(recipe, run_dir):
     return callbacks
 
 
-def audio_listing(recipe, model, run_dir):
-    """What the evaluators hear in the last epoch's WAVs of a sound recipe: a pandas table, one row per file.
+def audio_listing(recipe, model, run_dir, epoch, scorers):
+    """What the evaluators hear in a sound recipe's WAVs of `epoch`: a pandas table, one row per file.
 
     For each fixed z of the run's `AudioSamples`: the WAV as written, read back and made a
     spectrogram again (so the Griffin-Lim round trip counts) and classified by the sound's evaluator;
     beside it, the class each other modality's evaluator gives that modality's sample from the same z.
-    Columns: `file`, `{sound}_class`, `{modality}_class` per other modality, `agree` (all equal).
-    Empty when the run wrote no WAVs.
+    `scorers` is `evaluators(recipe)`. Columns: `file`, `{sound}_class`, `{modality}_class` per other
+    modality, `agree` (all equal).
     """
     import pandas as pd
 
@@ -229,13 +229,8 @@ def audio_listing(recipe, model, run_dir):
 
     run_dir = pathlib.Path(run_dir)
     (audio,) = [c for c in sample_callbacks(recipe, run_dir) if isinstance(c, AudioSamples)]
-    epochs = sorted({path.name[:len("epoch_000")] for path in audio.directory.glob("epoch_*_*.wav")})
-    if not epochs:
-        return pd.DataFrame(columns=["file", f"{recipe.sound}_class", "agree"])
-    files = [audio.directory / f"{epochs[-1]}_{i:02d}.wav" for i in range(audio.n)]
-    waveforms = np.stack([read_wav(path)[0] for path in files])
-    heard = waveform_to_spectrogram(waveforms, **recipe.spectrogram_kwargs)
-    scorers = evaluators(recipe)
+    files = [audio.wav_path(epoch, i) for i in range(audio.n)]
+    heard = waveform_to_spectrogram(np.stack([read_wav(path)[0] for path in files]), **recipe.spectrogram_kwargs)
     samples = model.generate(z=audio.latent_codes(model.latent_dim))
     columns = {"file": [str(path.relative_to(run_dir)) for path in files],
                f"{recipe.sound}_class": scorers[recipe.sound].probabilities(heard).argmax(axis=-1)}
@@ -255,16 +250,17 @@ def evaluators(recipe):
     return {m: Evaluator.for_dataset(name) for m, name in recipe.evaluators.items()}
 
 
-def evaluate(recipe, model, data, seed=0):
+def evaluate(recipe, model, data, seed=0, scorers=None):
     """The run's metrics table (pandas): `keras_syncgan.evaluate` for SyncGAN; for CVAE-GAN,
     conditional accuracy, classifier Inception Score, FD, KID, precision/recall and augmentation accuracy.
 
     Columns: metric, modality, value, std, baseline (real data scored the same way), chance.
+    `scorers`: `evaluators(recipe)` when the caller has them loaded already.
     """
     from keras_syncgan.evaluation import SYNCGAN_METRICS
     from keras_syncgan.evaluation import evaluate as evaluate_syncgan
 
-    scorers = evaluators(recipe)
+    scorers = scorers or evaluators(recipe)
     if recipe.kind == "syncgan":
         return evaluate_syncgan(model, data, scorers, metrics=SYNCGAN_METRICS, seed=seed, **recipe.evaluation)
     return evaluate_conditional(model, data, scorers, n=recipe.evaluation["n"], augmentation=recipe.augmentation,

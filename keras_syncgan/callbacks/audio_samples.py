@@ -49,6 +49,10 @@ class AudioSamples(keras.callbacks.Callback):
         """The `n` fixed z behind every epoch's files (`seed` decides them)."""
         return np.random.default_rng(self.seed).normal(size=(self.n, latent_dim)).astype("float32")
 
+    def wav_path(self, epoch, index):
+        """The WAV of the `index`-th fixed z written after `epoch` (counted from 1)."""
+        return self.directory / f"epoch_{epoch:03d}_{index:02d}.wav"
+
     def on_epoch_end(self, epoch, logs=None):
         from keras_syncgan.data import spectrogram_to_waveform, write_wav
 
@@ -59,7 +63,7 @@ class AudioSamples(keras.callbacks.Callback):
         self.written.append(save_figure(pair_grid(samples, pairs_per_row=min(self.n, 4)), stem.with_suffix(".png")))
         waveforms = spectrogram_to_waveform(samples[self.sound], **self.spectrogram_kwargs)
         for i, waveform in enumerate(waveforms):
-            path = self.directory / f"{stem.name}_{i:02d}.wav"
+            path = self.wav_path(epoch + 1, i)
             write_wav(path, waveform, self.sample_rate)
             self.written.append(path)
         if self.log_dir is not None and keras.backend.backend() == "tensorflow":
