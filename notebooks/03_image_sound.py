@@ -55,7 +55,8 @@ display(Audio(round_trip, rate=8000))
 #
 # `build_syncgan` chooses three halvings for the 128 x 64 spectrograms and keeps the authors' two for
 # 28 x 28 digits. At the CPU width the spectrogram's networks get 12 filters instead of 32
-# (`modality_filters`): it has 10 times a digit's pixels, and this keeps an iteration near 60 GFLOP. `AudioSamples` writes, for fixed z, the picture and one WAV per z after every epoch.
+# (`modality_filters`): it has 10 times a digit's pixels, and this keeps an iteration near 60 GFLOP.
+# `AudioSamples` writes, for fixed z, the picture and one WAV per z after every epoch.
 
 # %%
 if QUICK:
