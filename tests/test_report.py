@@ -27,11 +27,12 @@ def test_evaluate_reports_every_metric_with_baselines_and_chance(setting):
     model = small_syncgan()
     table = evaluate(model, data, evaluators, n=300,
                      metrics=["synchronizer_accuracy", "sync_rate", "inception_score", "fd", "kid",
-                              "precision_recall", "density_coverage", "transfer_accuracy"],
+                              "precision_recall", "density_coverage", "transfer_accuracy",
+                              "synchronizer_acceptance"],
                      transfer_samples=20, transfer_kwargs={"steps": 5})
     assert list(table.columns) == ["metric", "modality", "value", "std", "baseline", "chance"]
-    assert list(zip(table.metric, table.modality)) == metric_keys(model, ["synchronizer_accuracy", "sync_rate",
-        "transfer_accuracy", "inception_score", "fd", "kid", "precision_recall", "density_coverage"])
+    assert list(zip(table.metric, table.modality)) == metric_keys(model, ["synchronizer_accuracy",
+        "synchronizer_acceptance", "sync_rate", "transfer_accuracy", "inception_score", "fd", "kid", "precision_recall", "density_coverage"])
     per_modality = {"inception_score", "fd", "kid", "precision", "recall", "density", "coverage"}
     for metric in per_modality:
         assert sorted(table[table.metric == metric].modality) == ["digit", "rotated"]
@@ -43,6 +44,23 @@ def test_evaluate_reports_every_metric_with_baselines_and_chance(setting):
     fd = table[table.metric == "fd"]
     assert (fd.value > fd.baseline).all()  # an untrained generator is far from real data
     assert table[table.metric == "synchronizer_accuracy"].chance.item() == 0.5
+    acceptance = table[table.metric == "synchronizer_acceptance"].iloc[0]
+    assert acceptance.modality == "digit+rotated" and 0.0 <= acceptance.value <= 1.0
+    assert 0.0 <= acceptance.baseline <= 1.0 and np.isnan(acceptance.chance)
+
+
+def test_synchronizer_acceptance_is_the_share_of_generated_tuples_s_calls_synchronous(setting):
+    data, evaluators = setting
+    model = small_syncgan()
+    n = 50
+    table = evaluate(model, data, evaluators, n=n, metrics=["synchronizer_acceptance", "sync_rate"], seed=3)
+    z = np.random.default_rng(3).normal(size=(n, model.latent_dim)).astype("float32")
+    expected = np.mean(model.sync_probability(model.generate(z=z)) > 0.5)
+    assert table[table.metric == "synchronizer_acceptance"].value.item() == pytest.approx(expected)
+    # The synchronizer's own rows do not draw from the shared random stream: the sync rate is the
+    # same with and without them.
+    alone = evaluate(model, data, evaluators, n=n, metrics=["sync_rate"], seed=3)
+    assert alone.value.item() == table[table.metric == "sync_rate"].value.item()
 
 
 def test_evaluate_rejects_unknown_metrics_and_missing_evaluators(setting):
