@@ -1,7 +1,8 @@
 """The command line: train a named preset into a run directory, and evaluate a run.
 
     python -m keras_syncgan train PRESET [--steps N | --epochs N] [--steps-per-epoch N] [--batch-size N]
-                                         [--width cpu|authors] [--paired-fraction F] [--seed S] [--output DIR]
+                                         [--width cpu|authors] [--paired-fraction F] [--adversarial-synchronizer]
+                                         [--seed S] [--output DIR]
     python -m keras_syncgan evaluate RUN_DIR
 
 A run directory (default `outputs/runs/PRESET`) holds `config.json` (the preset and arguments),
@@ -30,7 +31,10 @@ from keras_syncgan import presets, recipes
 CONFIG_FILE = "config.json"
 MODEL_FILE = "model.keras"
 # Arguments that define what a run directory's model is: a resumed run must repeat them.
-RUN_DEFINING = ("preset", "tiny", "width", "batch_size", "paired_fraction", "seed", "steps_per_epoch")
+RUN_DEFINING = ("preset", "tiny", "width", "batch_size", "paired_fraction", "adversarial_synchronizer", "seed",
+                "steps_per_epoch")
+# What a run directory written before a defining argument existed had instead.
+RUN_DEFAULTS = {"adversarial_synchronizer": False}
 STEPS_PER_EPOCH = 250
 
 
@@ -78,6 +82,9 @@ def build_parser():
                        help="network size: 'cpu' (default) or the authors' ('authors', a GPU size)")
     train.add_argument("--paired-fraction", type=_number(float, 0, 1.0, name="fraction"),
                        help="SyncGAN: fraction of each class with pair labels (default: the preset's)")
+    train.add_argument("--adversarial-synchronizer", action="store_true",
+                       help="SyncGAN: also train the synchronizer to reject generated shared-z tuples (the "
+                       "authors' 2017 variant; default: real tuples only, as in their final code)")
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--output", type=pathlib.Path, help="run directory (default outputs/runs/PRESET)")
     train.add_argument("--tiny", action="store_true", help=argparse.SUPPRESS)  # tests: 8x8 digits, tiny networks
@@ -96,6 +103,9 @@ def main(argv=None):
         if args.paired_fraction is not None and recipe.kind != "syncgan":
             parser.error(f"argument --paired-fraction: applies to SyncGAN presets only; {args.preset} is a "
                          f"{recipe.kind} preset (received --paired-fraction {args.paired_fraction})")
+        if args.adversarial_synchronizer and recipe.kind != "syncgan":
+            parser.error(f"argument --adversarial-synchronizer: applies to SyncGAN presets only; {args.preset} is a "
+                         f"{recipe.kind} preset")
         try:
             return train(recipe, {**settings_of(args, recipe), "command": " ".join(["python -m keras_syncgan", *argv])})
         except (RunMismatchError, RunSettingsError) as error:
@@ -140,6 +150,7 @@ def settings_of(args, recipe):
         "preset": recipe.name, "tiny": bool(args.tiny), "width": recipe.width or args.width,
         "batch_size": args.batch_size or recipe.batch_size,
         "paired_fraction": (args.paired_fraction or recipe.paired_fraction) if recipe.kind == "syncgan" else None,
+        "adversarial_synchronizer": bool(args.adversarial_synchronizer),
         "seed": args.seed, "epochs": epochs, "steps_per_epoch": steps_per_epoch, "steps": epochs * steps_per_epoch,
         "output": str(output),
     }
@@ -151,9 +162,10 @@ def _check_resumable(run_dir, settings):
         return
     previous = json.loads(path.read_text())
     for key in RUN_DEFINING:
-        if previous.get(key) != settings[key]:
+        before = previous.get(key, RUN_DEFAULTS.get(key))
+        if before != settings[key]:
             raise RunMismatchError(
-                f"argument --output: {run_dir} holds a run with {key}={previous.get(key)!r}; this command has "
+                f"argument --output: {run_dir} holds a run with {key}={before!r}; this command has "
                 f"{key}={settings[key]!r}. Resume with the same {key}, or choose another --output.")
 
 
@@ -191,7 +203,8 @@ def train(recipe, settings):
 
     keras.utils.set_random_seed(settings["seed"])
     data = recipe.data()
-    model = recipes.build_model(recipe, data, settings["width"], settings["seed"])
+    options = {"adversarial_synchronizer": True} if settings["adversarial_synchronizer"] else {}
+    model = recipes.build_model(recipe, data, settings["width"], settings["seed"], **options)
     model.compile(**recipe.compile_kwargs)  # built and compiled before fit, so that BackupAndRestore can restore into it
     dataset = recipes.training_dataset(recipe, data, settings["batch_size"], settings["paired_fraction"],
                                        settings["seed"], steps_done=initial_epoch * settings["steps_per_epoch"])

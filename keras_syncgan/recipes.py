@@ -135,16 +135,18 @@ def tiny_data(modalities):
     return presets.PairedData(copies(x), copies(y), copies(x_test), copies(y_test))
 
 
-def build_model(recipe, data, width="cpu", seed=0):
-    """The recipe's model for `data`, uncompiled; `recipe.width`, when set, overrides `width`."""
+def build_model(recipe, data, width="cpu", seed=0, **model_kwargs):
+    """The recipe's model for `data`, uncompiled; `recipe.width`, when set, overrides `width`;
+    `model_kwargs` add to (or override) the recipe's options of the model's constructor."""
+    model_kwargs = {**recipe.model_kwargs, **model_kwargs}
     width = recipe.width or width
     if recipe.kind == "syncgan":
         narrowed = recipe.cpu_filters if width == "cpu" else None
         return presets.build_syncgan(data.sample_shapes, width=width, seed=seed, modality_filters=narrowed,
-                                     **recipe.model_kwargs)
+                                     **model_kwargs)
     (modality, shape), = data.sample_shapes.items()
     return presets.build_cvaegan(shape, num_classes=int(data.y_train[modality].max()) + 1, width=width, seed=seed,
-                                 **recipe.model_kwargs)
+                                 **model_kwargs)
 
 
 def training_dataset(recipe, data, batch_size, paired_fraction=None, seed=0, steps_done=0):

@@ -70,6 +70,8 @@ def test_steps_train_whole_epochs_exactly_and_a_resumed_run_keeps_its_epoch_leng
 def test_other_argument_errors(capsys, tmp_path):
     error = _error_of(["train", "cvaegan-fashion", "--paired-fraction", "0.1"], capsys)
     assert "--paired-fraction: applies to SyncGAN presets only; cvaegan-fashion is a cvaegan preset" in error
+    error = _error_of(["train", "cvaegan-fashion", "--adversarial-synchronizer"], capsys)
+    assert "--adversarial-synchronizer: applies to SyncGAN presets only; cvaegan-fashion is a cvaegan preset" in error
     assert "argument --steps: expected an integer >= 1; received '0'" in _error_of(
         ["train", "syncgan-mnist-fashion", "--steps", "0"], capsys)
     assert "not allowed with argument --steps" in _error_of(
@@ -118,6 +120,30 @@ def test_training_writes_the_run_directory_and_a_rerun_resumes(tmp_path):
     # Defining arguments of the run directory cannot change.
     with pytest.raises(SystemExit):
         _train("syncgan-mnist-fashion", run_dir, "--steps", "4", "--batch-size", "32")
+    with pytest.raises(cli.RunMismatchError, match="adversarial_synchronizer=False; this command has "
+                                                   "adversarial_synchronizer=True"):
+        cli.train(recipes.get("syncgan-mnist-fashion", tiny=True),
+                  {**config, "adversarial_synchronizer": True, "steps": 4, "epochs": 4})
+
+
+def test_a_run_directory_from_before_the_adversarial_synchronizer_option_resumes(tmp_path):
+    run_dir = tmp_path / "run"
+    _train("syncgan-mnist-fashion", run_dir, "--steps", "1")
+    config = json.loads((run_dir / "config.json").read_text())
+    del config["adversarial_synchronizer"]  # as written by earlier versions
+    (run_dir / "config.json").write_text(json.dumps(config))
+    resumed = _train("syncgan-mnist-fashion", run_dir, "--steps", "2")
+    assert resumed.initial_epoch == 1 and resumed.model.adversarial_synchronizer is False
+
+
+def test_the_adversarial_synchronizer_option_reaches_the_model_and_the_run_config(tmp_path):
+    run_dir = tmp_path / "run"
+    result = _train("syncgan-mnist-fashion", run_dir, "--steps", "1", "--adversarial-synchronizer")
+    assert result.model.adversarial_synchronizer is True
+    assert json.loads((run_dir / "config.json").read_text())["adversarial_synchronizer"] is True
+    import keras
+
+    assert keras.models.load_model(run_dir / "model.keras").adversarial_synchronizer is True
 
 
 def test_evaluate_reads_a_run_directory_and_writes_the_tables(tmp_path, capsys):

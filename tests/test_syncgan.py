@@ -93,9 +93,32 @@ def test_save_load_restores_every_network_and_optimizer_and_resumes_identically(
 
 
 def test_config_and_keras_file_round_trip():
-    model = small_syncgan(sync_weight=2.5)
+    model = small_syncgan(sync_weight=2.5, adversarial_synchronizer=True)
     restored = run_serialization_test(model, np.random.default_rng(0).normal(size=(4, 16)).astype("float32"))
     assert restored.sync_weight == 2.5 and restored.modalities == model.modalities
+    assert restored.adversarial_synchronizer is True
+
+
+def test_adversarial_synchronizer_also_learns_that_generated_tuples_are_asynchronous(digits_pairs):
+    x, y, _, _ = digits_pairs
+    batch = _batch(x, y)
+    logs, synchronizers = {}, {}
+    for adversarial in (False, True):
+        keras.utils.set_random_seed(0)  # the same initial weights; the model's seed gives the same z
+        model = small_syncgan(adversarial_synchronizer=adversarial)
+        model.compile()
+        logs[adversarial] = model.train_on_batch(batch, return_dict=True)
+        synchronizers[adversarial] = _weights(model.synchronizer)
+    # The same real-tuple loss plus BCE(S(G(z_shared)), 0) > 0; real-tuple accuracy is unchanged.
+    assert logs[True]["s_loss"] > logs[False]["s_loss"] + 0.1
+    assert logs[True]["s_accuracy"] == logs[False]["s_accuracy"]
+    assert logs[True]["d_loss_digit"] == pytest.approx(logs[False]["d_loss_digit"])
+    assert any(not np.allclose(a, b) for a, b in zip(synchronizers[True], synchronizers[False]))
+
+
+def test_adversarial_synchronizer_must_be_a_bool():
+    with pytest.raises(ValueError, match="`adversarial_synchronizer` must be True or False; received"):
+        small_syncgan(adversarial_synchronizer="yes")
 
 
 def test_generate_shares_z_across_modalities():

@@ -14,10 +14,10 @@ import pandas as pd
 
 from keras_syncgan import metrics as m
 
-SYNCGAN_METRICS = ("synchronizer_accuracy", "synchronizer_acceptance", "sync_rate", "transfer_accuracy", "inception_score", "fd", "kid",
-                   "precision_recall", "density_coverage")
-DEFAULT_METRICS = ("synchronizer_accuracy", "synchronizer_acceptance", "sync_rate", "inception_score", "fd", "kid", "precision_recall",
-                   "density_coverage")
+SYNCGAN_METRICS = ("synchronizer_accuracy", "synchronizer_acceptance", "sync_rate", "transfer_accuracy",
+                   "inception_score", "fd", "kid", "precision_recall", "density_coverage")
+DEFAULT_METRICS = ("synchronizer_accuracy", "synchronizer_acceptance", "sync_rate", "inception_score", "fd",
+                   "kid", "precision_recall", "density_coverage")
 
 
 def metric_keys(model, metrics):

@@ -34,6 +34,11 @@ class SyncGAN(GANModel):
         synchronizer: `keras.Model` taking a dict `{modality: samples}` to one logit.
         latent_dim: size of z (64 in the paper's code).
         adversarial_weight, sync_weight: weights of the generators' loss terms (1 and 1 in the paper).
+        adversarial_synchronizer: also train S to call the generated shared-z tuples asynchronous
+            (label 0), as the authors' September 2017 code did; the generators still want them
+            called synchronous. Off by default: the final code trains S on real tuples only,
+            which lets the generators satisfy S with tuples that are not of one class (compare
+            `evaluate`'s "synchronizer_acceptance" with the sync rate).
         seed: seed of the model's noise.
         ema_decay: keep an EMA of the generators' weights for sampling (see `GANModel`).
         inversion_encoders: optional dict `{modality: keras.Model}` mapping samples to latent codes,
@@ -53,7 +58,8 @@ class SyncGAN(GANModel):
     """
 
     def __init__(self, generators, discriminators, synchronizer, latent_dim=64, adversarial_weight=1.0,
-                 sync_weight=1.0, seed=None, ema_decay=None, inversion_encoders=None, **kwargs):
+                 sync_weight=1.0, adversarial_synchronizer=False, seed=None, ema_decay=None, inversion_encoders=None,
+                 **kwargs):
         self.modalities = _check_modalities(generators, discriminators)
         super().__init__(latent_dim=latent_dim, seed=seed, ema_decay=ema_decay, **kwargs)
         self.generators = dict(generators)
@@ -64,6 +70,10 @@ class SyncGAN(GANModel):
         self.inversion_encoders = dict(inversion_encoders or {})
         self.adversarial_weight = float(adversarial_weight)
         self.sync_weight = float(sync_weight)
+        if not isinstance(adversarial_synchronizer, bool):
+            raise ValueError("`adversarial_synchronizer` must be True or False; received "
+                             f"{describe(adversarial_synchronizer)}.")
+        self.adversarial_synchronizer = adversarial_synchronizer
         self.sample_shapes = {}
         for m in self.modalities:
             if tuple(generators[m].input.shape)[1:] != (latent_dim,):
@@ -111,10 +121,15 @@ class SyncGAN(GANModel):
                 bce_with_logits(self.discriminators[m](real[m], training=True), 1.0)
                 + bce_with_logits(self.discriminators[m](ops.stop_gradient(fakes[m]), training=True), 0.0), None))
 
-        # 2. Synchronizer: real synchronous (1) vs asynchronous (0) tuples.
+        # 2. Synchronizer: real synchronous (1) vs asynchronous (0) tuples; in the adversarial
+        # variant also generated shared-z tuples (0).
         def synchronizer_loss():
             logits = self.synchronizer(pairs, training=True)
-            return bce_with_logits(logits, sync), logits
+            loss = bce_with_logits(logits, sync)
+            if self.adversarial_synchronizer:
+                shared = {m: ops.stop_gradient(fakes[m][:n // 2]) for m in self.modalities}
+                loss = loss + bce_with_logits(self.synchronizer(shared, training=True), 0.0)
+            return loss, logits
 
         s_loss, s_logits = self.update("synchronizer", synchronizer_loss)
 
@@ -328,6 +343,7 @@ class SyncGAN(GANModel):
                 "synchronizer": keras.saving.serialize_keras_object(self.synchronizer),
                 "adversarial_weight": self.adversarial_weight,
                 "sync_weight": self.sync_weight,
+                "adversarial_synchronizer": self.adversarial_synchronizer,
                 "inversion_encoders": self.serialize_networks(self.inversion_encoders)}
 
     @classmethod
