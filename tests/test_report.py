@@ -4,12 +4,14 @@ import types
 import keras
 import numpy as np
 import pytest
+from sklearn.metrics import roc_auc_score
 
 from conftest import small_syncgan
 from keras_syncgan.callbacks import MetricsCallback
 from keras_syncgan.data import paired_dataset
 from keras_syncgan.evaluation import Evaluator
 from keras_syncgan.evaluation.report import evaluate, metric_keys
+from keras_syncgan.presets import held_out_pairs
 
 
 @pytest.fixture(scope="module")
@@ -28,11 +30,11 @@ def test_evaluate_reports_every_metric_with_baselines_and_chance(setting):
     table = evaluate(model, data, evaluators, n=300,
                      metrics=["synchronizer_accuracy", "sync_rate", "inception_score", "fd", "kid",
                               "precision_recall", "density_coverage", "transfer_accuracy",
-                              "synchronizer_acceptance"],
+                              "synchronizer_acceptance", "synchronizer_auc"],
                      transfer_samples=20, transfer_kwargs={"steps": 5})
     assert list(table.columns) == ["metric", "modality", "value", "std", "baseline", "chance"]
     assert list(zip(table.metric, table.modality)) == metric_keys(model, ["synchronizer_accuracy",
-        "synchronizer_acceptance", "sync_rate", "transfer_accuracy", "inception_score", "fd", "kid", "precision_recall", "density_coverage"])
+        "synchronizer_auc", "synchronizer_acceptance", "sync_rate", "transfer_accuracy", "inception_score", "fd", "kid", "precision_recall", "density_coverage"])
     per_modality = {"inception_score", "fd", "kid", "precision", "recall", "density", "coverage"}
     for metric in per_modality:
         assert sorted(table[table.metric == metric].modality) == ["digit", "rotated"]
@@ -61,6 +63,24 @@ def test_synchronizer_acceptance_is_the_share_of_generated_tuples_s_calls_synchr
     # same with and without them.
     alone = evaluate(model, data, evaluators, n=n, metrics=["sync_rate"], seed=3)
     assert alone.value.item() == table[table.metric == "sync_rate"].value.item()
+
+
+def test_synchronizer_auc_ranks_held_out_pairs_whatever_the_threshold(setting, monkeypatch):
+    data, evaluators = setting
+    model = small_syncgan()
+    metrics = ["synchronizer_accuracy", "synchronizer_auc"]
+    table = evaluate(model, data, evaluators, n=200, metrics=metrics, seed=3).set_index("metric")
+    pairs, labels = held_out_pairs(data, n=200, seed=4)
+    probability = model.sync_probability(pairs)
+    assert table.loc["synchronizer_auc", "value"] == pytest.approx(roc_auc_score(labels, probability))
+    assert table.loc["synchronizer_auc", "chance"] == 0.5
+    # An S that calls every tuple asynchronous at 0.5 but keeps its order: accuracy falls to the
+    # asynchronous share, the AUC stays.
+    original = model.sync_probability
+    monkeypatch.setattr(model, "sync_probability", lambda samples, **kw: 1e-3 * original(samples, **kw))
+    shrunk = evaluate(model, data, evaluators, n=200, metrics=metrics, seed=3).set_index("metric")
+    assert shrunk.loc["synchronizer_accuracy", "value"] == pytest.approx(np.mean(labels == 0))
+    assert shrunk.loc["synchronizer_auc", "value"] == pytest.approx(table.loc["synchronizer_auc", "value"])
 
 
 def test_evaluate_rejects_unknown_metrics_and_missing_evaluators(setting):

@@ -11,10 +11,12 @@ import itertools
 
 import numpy as np
 import pandas as pd
+from sklearn.metrics import roc_auc_score
 
 from keras_syncgan import metrics as m
 
-SYNCGAN_METRICS = ("synchronizer_accuracy", "synchronizer_acceptance", "sync_rate", "transfer_accuracy",
+SYNCGAN_METRICS = ("synchronizer_accuracy", "synchronizer_auc", "synchronizer_acceptance", "sync_rate",
+                   "transfer_accuracy",
                    "inception_score", "fd", "kid", "precision_recall", "density_coverage")
 DEFAULT_METRICS = ("synchronizer_accuracy", "synchronizer_acceptance", "sync_rate", "inception_score", "fd",
                    "kid", "precision_recall", "density_coverage")
@@ -25,7 +27,7 @@ def metric_keys(model, metrics):
     metrics = [name for name in SYNCGAN_METRICS if name in metrics]  # evaluate()'s order
     keys = []
     for metric in metrics:
-        if metric in ("synchronizer_accuracy", "synchronizer_acceptance"):
+        if metric in ("synchronizer_accuracy", "synchronizer_auc", "synchronizer_acceptance"):
             keys.append((metric, "+".join(model.modalities)))
         elif metric == "sync_rate":
             keys += [(metric, f"{a}+{b}") for a, b in itertools.combinations(model.modalities, 2)]
@@ -64,7 +66,9 @@ def evaluate(model, data, evaluators, metrics=DEFAULT_METRICS, n=2000, transfer_
             (e.g. `keras_syncgan.presets.mnist_fashion_data()`).
         evaluators: dict `{modality: keras_syncgan.evaluation.Evaluator}`.
         metrics: names from `SYNCGAN_METRICS`. "synchronizer_accuracy": S on held-out real
-            synchronous/asynchronous tuples; "synchronizer_acceptance": the fraction of generated
+            synchronous/asynchronous tuples, thresholded at 0.5; "synchronizer_auc": the area under
+            the ROC curve of S's probabilities on the same tuples (how well S ranks them, whatever
+            its threshold); "synchronizer_acceptance": the fraction of generated
             shared-z tuples that S calls synchronous (compare it with "sync_rate", what the
             evaluators find same-class); "sync_rate"; "transfer_accuracy"; classifier IS and the
             feature metrics per modality.
@@ -89,14 +93,19 @@ def evaluate(model, data, evaluators, metrics=DEFAULT_METRICS, n=2000, transfer_
     generated = model.generate(z=rng.normal(size=(n, model.latent_dim)).astype("float32"))
     probs = {k: evaluators[k].probabilities(v) for k, v in generated.items()}
 
-    if {"synchronizer_accuracy", "synchronizer_acceptance"} & set(metrics):
+    if {"synchronizer_accuracy", "synchronizer_auc", "synchronizer_acceptance"} & set(metrics):
         from keras_syncgan.presets import held_out_pairs
 
         pairs, labels = held_out_pairs(data, n=n, seed=seed + 1)
-        accepted = model.sync_probability(pairs) > 0.5
+        probability = model.sync_probability(pairs)
+        accepted = probability > 0.5
         tuples = "+".join(model.modalities)
     if "synchronizer_accuracy" in metrics:
         rows.append(_row("synchronizer_accuracy", tuples, np.mean(accepted == labels), chance=0.5))
+    if "synchronizer_auc" in metrics:
+        # An S pushed down on every generated tuple (adversarial_synchronizer) can call all real
+        # tuples asynchronous at 0.5 and still rank them well; the generators follow its gradient.
+        rows.append(_row("synchronizer_auc", tuples, roc_auc_score(labels, probability), chance=0.5))
     if "synchronizer_acceptance" in metrics:
         # S never sees generated tuples in training, so the generators can satisfy it with tuples
         # that are not same-class: read this beside the sync rate. Baseline: real synchronous pairs.
