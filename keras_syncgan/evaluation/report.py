@@ -15,9 +15,10 @@ from sklearn.metrics import roc_auc_score
 
 from keras_syncgan import metrics as m
 
-SYNCGAN_METRICS = ("synchronizer_accuracy", "synchronizer_auc", "synchronizer_acceptance", "sync_rate",
-                   "transfer_accuracy",
-                   "inception_score", "fd", "kid", "precision_recall", "density_coverage")
+# The rows computed from S's probabilities on held-out real tuples (one row each, over all modalities).
+SYNCHRONIZER_METRICS = ("synchronizer_accuracy", "synchronizer_auc", "synchronizer_acceptance")
+SYNCGAN_METRICS = (*SYNCHRONIZER_METRICS, "sync_rate", "transfer_accuracy", "inception_score", "fd", "kid",
+                   "precision_recall", "density_coverage")
 DEFAULT_METRICS = ("synchronizer_accuracy", "synchronizer_acceptance", "sync_rate", "inception_score", "fd",
                    "kid", "precision_recall", "density_coverage")
 
@@ -27,7 +28,7 @@ def metric_keys(model, metrics):
     metrics = [name for name in SYNCGAN_METRICS if name in metrics]  # evaluate()'s order
     keys = []
     for metric in metrics:
-        if metric in ("synchronizer_accuracy", "synchronizer_auc", "synchronizer_acceptance"):
+        if metric in SYNCHRONIZER_METRICS:
             keys.append((metric, "+".join(model.modalities)))
         elif metric == "sync_rate":
             keys += [(metric, f"{a}+{b}") for a, b in itertools.combinations(model.modalities, 2)]
@@ -93,7 +94,7 @@ def evaluate(model, data, evaluators, metrics=DEFAULT_METRICS, n=2000, transfer_
     generated = model.generate(z=rng.normal(size=(n, model.latent_dim)).astype("float32"))
     probs = {k: evaluators[k].probabilities(v) for k, v in generated.items()}
 
-    if {"synchronizer_accuracy", "synchronizer_auc", "synchronizer_acceptance"} & set(metrics):
+    if set(SYNCHRONIZER_METRICS) & set(metrics):
         from keras_syncgan.presets import held_out_pairs
 
         pairs, labels = held_out_pairs(data, n=n, seed=seed + 1)
