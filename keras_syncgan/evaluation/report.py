@@ -108,8 +108,9 @@ def evaluate(model, data, evaluators, metrics=DEFAULT_METRICS, n=2000, transfer_
         # tuples asynchronous at 0.5 and still rank them well; the generators follow its gradient.
         rows.append(_row("synchronizer_auc", tuples, roc_auc_score(labels, probability), chance=0.5))
     if "synchronizer_acceptance" in metrics:
-        # S never sees generated tuples in training, so the generators can satisfy it with tuples
-        # that are not same-class: read this beside the sync rate. Baseline: real synchronous pairs.
+        # Unless adversarial_synchronizer, S never sees generated tuples in training, so the generators
+        # can satisfy it with tuples that are not same-class: read this beside the sync rate.
+        # Baseline: real synchronous pairs.
         rows.append(_row("synchronizer_acceptance", tuples, np.mean(model.sync_probability(generated) > 0.5),
                          baseline=np.mean(accepted[labels == 1])))
 
