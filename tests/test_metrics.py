@@ -4,7 +4,7 @@ import numpy as np
 import prdc
 import pytest
 
-from keras_syncgan.metrics import (chance_sync_rate, conditional_accuracy, density_coverage,
+from keras_syncgan.metrics import (chance_sync_rate, conditional_accuracy, density_coverage, largest_class_share,
                                    frechet_distance, inception_score, kernel_inception_distance,
                                    pair_agreement, precision_recall, sync_rate, transfer_accuracy)
 
@@ -152,6 +152,17 @@ def test_sync_rate_of_random_pairing_is_near_chance():
     assert sync_rate(probs_a, probs_a) == 1.0
 
 
+def test_largest_class_share_measures_collapse_onto_one_class():
+    rng = np.random.default_rng(11)
+    balanced = rng.dirichlet(np.ones(10) * 0.3, size=10_000)
+    assert largest_class_share(balanced) == pytest.approx(0.1, abs=0.01)
+    # Half the samples forced into class 1 (a digit generator that draws "1"s): the share follows.
+    collapsed = balanced.argmax(axis=1)
+    collapsed[: len(collapsed) // 2] = 1
+    assert largest_class_share(collapsed) == pytest.approx(0.5 + 0.05, abs=0.01)
+    assert largest_class_share(np.full(7, 3)) == 1.0
+
+
 def test_chance_sync_rate_reflects_shared_mode_collapse():
     collapsed = np.zeros(100, dtype=np.int64)
     assert chance_sync_rate(collapsed, collapsed) == 1.0
@@ -201,6 +212,9 @@ _WITH_NAN = np.where(np.arange(80).reshape(20, 4) == 5, np.nan, _FEATURES)
     (lambda: sync_rate(_PROBS, _PROBS[:10]), "`probs_a` and `probs_b` must have one entry per sample"),
     (lambda: sync_rate(_PROBS, -_PROBS), "`probs_b` rows must be probability distributions"),
     (lambda: chance_sync_rate(_PROBS, np.full((20, 4), 0.25)), "`probs_a` and `probs_b` must have the same number"),
+    (lambda: largest_class_share(np.zeros(0, dtype=int)),
+     r"`probs_or_pred` must be a 1-D array of class indices of shape \(samples,\); received ndarray of shape \(0,\)"),
+    (lambda: largest_class_share(_PROBS * 2), "`probs_or_pred` rows must be probability distributions"),
     (lambda: pair_agreement(np.ones((2, 4, 4)) * 2, np.ones((2, 4, 4))), "`x_a` must be uint8 images"),
     (lambda: pair_agreement(np.ones((2, 4, 4)), np.ones((2, 4, 5))), "`x_b` must be a batch of images"),
     (lambda: pair_agreement(np.ones((2, 4, 4)), np.ones((2, 4, 4)), lambda x: x * 255),

@@ -28,14 +28,16 @@ def test_evaluate_reports_every_metric_with_baselines_and_chance(setting):
     data, evaluators = setting
     model = small_syncgan()
     table = evaluate(model, data, evaluators, n=300,
-                     metrics=["synchronizer_accuracy", "sync_rate", "inception_score", "fd", "kid",
+                     metrics=["synchronizer_accuracy", "sync_rate", "inception_score", "largest_class_share", "fd", "kid",
                               "precision_recall", "density_coverage", "transfer_accuracy",
                               "synchronizer_acceptance", "synchronizer_auc"],
                      transfer_samples=20, transfer_kwargs={"steps": 5})
     assert list(table.columns) == ["metric", "modality", "value", "std", "baseline", "chance"]
     assert list(zip(table.metric, table.modality)) == metric_keys(model, ["synchronizer_accuracy",
-        "synchronizer_auc", "synchronizer_acceptance", "sync_rate", "transfer_accuracy", "inception_score", "fd", "kid", "precision_recall", "density_coverage"])
-    per_modality = {"inception_score", "fd", "kid", "precision", "recall", "density", "coverage"}
+        "synchronizer_auc", "synchronizer_acceptance", "sync_rate", "transfer_accuracy", "inception_score", "largest_class_share", "fd", "kid", "precision_recall",
+        "density_coverage"])
+    per_modality = {"inception_score", "largest_class_share", "fd", "kid", "precision", "recall", "density",
+                    "coverage"}
     for metric in per_modality:
         assert sorted(table[table.metric == metric].modality) == ["digit", "rotated"]
     sync = table[table.metric == "sync_rate"].iloc[0]
@@ -43,6 +45,9 @@ def test_evaluate_reports_every_metric_with_baselines_and_chance(setting):
     assert sync.baseline > 0.85 and 0.0 < sync.chance < 0.5
     transfer = table[table.metric == "transfer_accuracy"]
     assert sorted(transfer.modality) == ["digit->rotated", "rotated->digit"] and (transfer.baseline > 0.9).all()
+    share = table[table.metric == "largest_class_share"]
+    # Real test digits are nearly balanced over 10 classes; the share is at least 1/10 by definition.
+    assert ((share.value >= 0.1) & (share.value <= 1.0)).all() and (share.baseline < 0.2).all()
     fd = table[table.metric == "fd"]
     assert (fd.value > fd.baseline).all()  # an untrained generator is far from real data
     assert table[table.metric == "synchronizer_accuracy"].chance.item() == 0.5

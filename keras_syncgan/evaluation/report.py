@@ -17,10 +17,10 @@ from keras_syncgan import metrics as m
 
 # The rows computed from S's probabilities on held-out real tuples (one row each, over all modalities).
 SYNCHRONIZER_METRICS = ("synchronizer_accuracy", "synchronizer_auc", "synchronizer_acceptance")
-SYNCGAN_METRICS = (*SYNCHRONIZER_METRICS, "sync_rate", "transfer_accuracy", "inception_score", "fd", "kid",
-                   "precision_recall", "density_coverage")
-DEFAULT_METRICS = ("synchronizer_accuracy", "synchronizer_acceptance", "sync_rate", "inception_score", "fd",
-                   "kid", "precision_recall", "density_coverage")
+SYNCGAN_METRICS = (*SYNCHRONIZER_METRICS, "sync_rate", "transfer_accuracy", "inception_score",
+                   "largest_class_share", "fd", "kid", "precision_recall", "density_coverage")
+DEFAULT_METRICS = ("synchronizer_accuracy", "synchronizer_acceptance", "sync_rate", "inception_score",
+                   "largest_class_share", "fd", "kid", "precision_recall", "density_coverage")
 
 
 def metric_keys(model, metrics):
@@ -37,7 +37,7 @@ def metric_keys(model, metrics):
     for modality in model.modalities:
         for metric in metrics:
             parts = {"precision_recall": ("precision", "recall"), "density_coverage": ("density", "coverage")}
-            if metric in ("inception_score", "fd", "kid", *parts):
+            if metric in ("inception_score", "largest_class_share", "fd", "kid", *parts):
                 keys += [(name, modality) for name in parts.get(metric, (metric,))]
     return keys
 
@@ -71,8 +71,9 @@ def evaluate(model, data, evaluators, metrics=DEFAULT_METRICS, n=2000, transfer_
             the ROC curve of S's probabilities on the same tuples (how well S ranks them, whatever
             its threshold); "synchronizer_acceptance": the fraction of generated
             shared-z tuples that S calls synchronous (compare it with "sync_rate", what the
-            evaluators find same-class); "sync_rate"; "transfer_accuracy"; classifier IS and the
-            feature metrics per modality.
+            evaluators find same-class); "sync_rate"; "transfer_accuracy"; classifier IS;
+            "largest_class_share", the share of generated samples in their most frequent class
+            (mode collapse, which raises the sync rate's chance level); the feature metrics per modality.
         n: generated (and real) samples per modality.
         transfer_samples: test samples inverted per direction for "transfer_accuracy" (costly).
         transfer_kwargs: options of `SyncGAN.invert` (default: Adam, 300 steps, 3 restarts).
@@ -138,10 +139,14 @@ def evaluate(model, data, evaluators, metrics=DEFAULT_METRICS, n=2000, transfer_
 
     for k in model.modalities:
         feature_metrics = {"fd", "kid", "precision_recall", "density_coverage"} & set(metrics)
+        if {"inception_score", "largest_class_share"} & set(metrics):
+            real = evaluators[k].probabilities(_images(_subset(data.x_test[k], n, rng)))
         if "inception_score" in metrics:
             value, std = m.inception_score(probs[k])
-            real_is, _ = m.inception_score(evaluators[k].probabilities(_images(_subset(data.x_test[k], n, rng))))
-            rows.append(_row("inception_score", k, value, std, baseline=real_is, chance=1.0))
+            rows.append(_row("inception_score", k, value, std, baseline=m.inception_score(real)[0], chance=1.0))
+        if "largest_class_share" in metrics:
+            rows.append(_row("largest_class_share", k, m.largest_class_share(probs[k]),
+                             baseline=m.largest_class_share(real)))
         if not feature_metrics:
             continue
         train = evaluators[k].features(_images(_subset(data.x_train[k], n, rng)))

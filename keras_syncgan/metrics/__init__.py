@@ -5,6 +5,7 @@ Feature-space metrics take features from a locally trained evaluator (see
 report them as e.g. "FD (MNIST evaluator features)" and compare only runs using the same evaluator.
 """
 
+from keras_syncgan.metrics.class_balance import largest_class_share
 from keras_syncgan.metrics.classification import conditional_accuracy, transfer_accuracy
 from keras_syncgan.metrics.frechet import frechet_distance
 from keras_syncgan.metrics.inception_score import inception_score
