@@ -3,14 +3,17 @@ per-backend mechanics of one network update. No algorithm lives here.
 
 A model subclass writes its algorithm once, in `keras.ops`, inside `gan_train_step(data)`, as a
 sequence of calls to `self.update(name, loss_fn)`: "compute this loss, take its gradients for the
-variables of the networks that optimizer `name` owns, apply that optimizer". How that happens is the
-backend's business:
+variables of the networks that optimizer `name` owns, apply that optimizer". A forward pass that
+serves several updates (SyncGAN's generated samples: constants for D and S, trained through for G)
+runs once, under `self.record(name, forward_fn)`, and `self.update(name, loss_fn, through=recorded)`
+backpropagates through it. How that happens is the backend's business:
 
-- TensorFlow: a `tf.GradientTape` per update; Keras wraps the step in `tf.function` (XLA with
-  `jit_compile=True`).
+- TensorFlow: a `tf.GradientTape` per update (and per record, kept until its update); Keras wraps
+  the step in `tf.function` (XLA with `jit_compile=True`).
 - JAX: the whole step runs inside one `keras.StatelessScope` over the model's full state (weights,
   every optimizer's variables, trackers, seed state, spectral-norm vectors...), and each update is a
-  `jax.value_and_grad` over the values of the trained variables. Keras' JAX trainer jits the step.
+  `jax.grad` over the values of the trained variables (a record is a `jax.vjp`). Keras' JAX trainer
+  jits the step.
 """
 
 import contextlib
@@ -240,23 +243,49 @@ class GANModel(keras.Model):
         return z if replicas == 1 else ops.slice(z, (replica_id * n, 0), (n, self.latent_dim))
 
     # ----------------------------------------------------------------- one update, per backend
-    def update(self, name, loss_fn):
+    def record(self, name, forward_fn):
+        """Runs `forward_fn()` through networks of optimizer `name` and keeps what their update needs.
+
+        For a forward pass whose outputs serve several updates: the outputs feed other networks'
+        updates as constants, and `update(name, loss_fn, through=recorded)` later backpropagates
+        into the networks of `name` from them without running those networks again. Valid while
+        the variables of `name` keep their values (other networks may move in between).
+
+        Returns a `RecordedForward`: `.outputs` is what `forward_fn()` returned (a nest of tensors).
+        """
+        self._check_compiled()
+        variables = self._owned_variables[name]
+        if keras.backend.backend() == "jax":
+            outputs, pullback = _jax_record(variables, forward_fn)
+        else:
+            outputs, pullback = _tensorflow_record(variables, forward_fn)
+        return RecordedForward(name, outputs, pullback)
+
+    def update(self, name, loss_fn, through=None):
         """Minimises `loss_fn()` over the networks of optimizer `name`; returns `(loss, aux)`.
 
-        `loss_fn` takes no argument and returns `(scalar loss, aux)`; it calls the networks
-        normally (with `training=True`). Only the variables of optimizer `name` move.
+        `loss_fn` returns `(scalar loss, aux)`; it calls the networks normally (with
+        `training=True`). Only the variables of optimizer `name` move. With `through` (from
+        `record(name, ...)`), `loss_fn` takes the recorded outputs as its argument, and the
+        gradients reach the variables both through those outputs and through any direct calls.
         """
-        if self.optimizers is None:
-            raise RuntimeError(f"{type(self).__name__} must be compiled before training: call "
-                               "`model.compile()` (optimizers default to the paper's).")
+        self._check_compiled()
+        if through is not None and (not isinstance(through, RecordedForward) or through.name != name):
+            raise ValueError(f"`through` must be the result of `record({name!r}, ...)` in this step; "
+                             f"received {describe(through)}.")
         optimizer = self.optimizers[name]
         variables = self._owned_variables[name]
         # Under the "mixed_float16" policy Keras wraps the optimizers in a LossScaleOptimizer; its
         # dynamic scale serves every update (see `_apply`).
         scaler = self.optimizer if isinstance(self.optimizer, keras.optimizers.LossScaleOptimizer) else None
         if keras.backend.backend() == "jax":
-            return _jax_update(optimizer, variables, loss_fn, scaler)
-        return _tensorflow_update(optimizer, variables, loss_fn, scaler)
+            return _jax_update(optimizer, variables, loss_fn, scaler, through)
+        return _tensorflow_update(optimizer, variables, loss_fn, scaler, through)
+
+    def _check_compiled(self):
+        if self.optimizers is None:
+            raise RuntimeError(f"{type(self).__name__} must be compiled before training: call "
+                               "`model.compile()` (optimizers default to the paper's).")
 
     def fit(self, x=None, y=None, *args, **kwargs):
         """`keras.Model.fit`, after the checks a GAN needs before any step runs.
@@ -348,14 +377,47 @@ def _apply(optimizer, grads, variables, scaler):
                                          scaler.step_counter + 1, ops.zeros_like(scaler.step_counter)))
 
 
-def _tensorflow_update(optimizer, variables, loss_fn, scaler):
+class RecordedForward:
+    """A forward pass kept for a later update: `outputs`, and `pullback(output gradients)`, which
+    returns the gradients of the variables of optimizer `name` (see `GANModel.record`)."""
+
+    def __init__(self, name, outputs, pullback):
+        self.name = name
+        self.outputs = outputs
+        self.pullback = pullback
+
+    def __repr__(self):
+        return f"RecordedForward(name={self.name!r})"
+
+
+def _add_gradients(direct, recorded):
+    return [r if d is None else d + r for d, r in zip(direct, recorded)]
+
+
+def _tensorflow_record(variables, forward_fn):
     import tensorflow as tf
 
     with tf.GradientTape() as tape:
-        loss, aux = loss_fn()
+        outputs = forward_fn()
+    return outputs, lambda output_grads: tape.gradient(outputs, variables, output_gradients=output_grads)
+
+
+def _tensorflow_update(optimizer, variables, loss_fn, scaler, through=None):
+    import tensorflow as tf
+
+    with tf.GradientTape() as tape:
+        if through is None:
+            loss, aux = loss_fn()
+        else:
+            tape.watch(tf.nest.flatten(through.outputs))
+            loss, aux = loss_fn(through.outputs)
         # Under tf.distribute each replica's gradients are summed: scale the mean loss per replica.
         scaled = _scale_loss(optimizer, loss / tf.distribute.get_strategy().num_replicas_in_sync, scaler)
-    grads = tape.gradient(scaled, variables)
+    if through is None:
+        grads = tape.gradient(scaled, variables)
+    else:
+        grads, output_grads = tape.gradient(scaled, (variables, through.outputs))
+        grads = _add_gradients(grads, through.pullback(output_grads))
     _apply(optimizer, grads, variables, scaler)
     return loss, aux
 
@@ -383,31 +445,59 @@ class _StepScope(keras.StatelessScope):
         self.variables = [v for v, _ in mapping]
 
 
-def _jax_update(optimizer, variables, loss_fn, scaler):
-    import jax
+def _jax_pure(fn, variables):
+    """`fn` as a pure function of the values of `variables`, the rest of the step's state held at its
+    current values: returns `(pure, values, commit)`, where `pure(values, *args)` gives
+    `(fn(*args), side effects)` and `commit(side effects)` writes them into the step's state."""
     from keras.src.backend.common.stateless_scope import get_stateless_scope
 
     outer = get_stateless_scope()
     if not isinstance(outer, _StepScope):
-        raise RuntimeError("On the JAX backend, `update()` runs inside `train_step` (called by `fit()`).")
+        raise RuntimeError("On the JAX backend, `update()` and `record()` run inside `train_step` (called by `fit()`).")
     trained = {id(v) for v in variables}
     others = [(v, outer.get_current_value(v)) for v in outer.variables if id(v) not in trained]
 
-    def loss_of(values):
+    def pure(values, *args):
         with keras.StatelessScope(state_mapping=others + list(zip(variables, values))) as inner:
-            loss, aux = loss_fn()
-        # Side effects of the forward pass (BatchNorm statistics, spectral-norm vectors, the
-        # seed state, trackers) leave the gradient function as outputs, never as leaked tracers.
-        updates = [inner.get_current_value(v) for v, _ in others]
-        written = [inner.get_current_value(v) for v in variables]
-        return _scale_loss(optimizer, loss, scaler), (loss, aux, updates, written)
+            result = fn(*args)
+        # Side effects of the forward pass (BatchNorm statistics, spectral-norm vectors, the seed
+        # state, trackers) leave the traced function as outputs, never as leaked tracers; so do the
+        # trained variables' own writes (spectral normalization writes W / sigma).
+        return result, ([inner.get_current_value(v) for v, _ in others], [inner.get_current_value(v) for v in variables])
 
-    grads, (loss, aux, updates, written) = jax.grad(loss_of, has_aux=True)(
-        [outer.get_current_value(v) for v in variables])
-    for (v, _), value in zip(others, updates):
-        outer.add_update((v, value))
-    for v, value in zip(variables, written):  # e.g. spectral normalization writes W / sigma
-        outer.add_update((v, value))
+    def commit(side_effects):
+        updates, written = side_effects
+        for (v, _), value in zip(others, updates):
+            outer.add_update((v, value))
+        for v, value in zip(variables, written):
+            outer.add_update((v, value))
+
+    return pure, [outer.get_current_value(v) for v in variables], commit
+
+
+def _jax_record(variables, forward_fn):
+    import jax
+
+    pure, values, commit = _jax_pure(forward_fn, variables)
+    outputs, pullback, side_effects = jax.vjp(pure, values, has_aux=True)
+    commit(side_effects)
+    return outputs, lambda output_grads: pullback(output_grads)[0]
+
+
+def _jax_update(optimizer, variables, loss_fn, scaler, through=None):
+    import jax
+
+    pure, values, commit = _jax_pure(loss_fn, variables)
+    args = () if through is None else (through.outputs,)
+
+    def loss_of(values, *args):
+        (loss, aux), side_effects = pure(values, *args)
+        return _scale_loss(optimizer, loss, scaler), (loss, aux, side_effects)
+
+    grads, (loss, aux, side_effects) = jax.grad(loss_of, argnums=tuple(range(1 + len(args))), has_aux=True)(
+        values, *args)
+    commit(side_effects)
+    grads = grads[0] if through is None else _add_gradients(grads[0], through.pullback(grads[1]))
     _apply(optimizer, grads, variables, scaler)
     return loss, aux
 

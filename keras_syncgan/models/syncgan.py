@@ -113,7 +113,11 @@ class SyncGAN(GANModel):
         real, pairs, sync = self._unpack(data)
         n = ops.shape(real[self.modalities[0]])[0]
         z, sync_target = self.paired_latents(n)
-        fakes = {m: self.generators[m](z[m], training=True) for m in self.modalities}
+        # One forward pass of the generators serves all three steps: the G step backpropagates
+        # through it instead of generating again (the same tensors: no step in between moves G).
+        generated = self.record("generators", lambda: {m: self.generators[m](z[m], training=True)
+                                                        for m in self.modalities})
+        fakes = generated.outputs
 
         # 1. Discriminators: real vs generated, one modality at a time.
         d_losses = {}
@@ -137,14 +141,13 @@ class SyncGAN(GANModel):
         # 3. Generators, jointly: fool every D_i and make S agree that shared z means synchronous.
         # D and S run in inference mode here so that their state (spectral-norm vectors and kernels)
         # moves only in their own steps.
-        def generator_loss():
-            generated = {m: self.generators[m](z[m], training=True) for m in self.modalities}
-            adversarial = sum(bce_with_logits(self.discriminators[m](generated[m], training=False), 1.0)
+        def generator_loss(fakes):
+            adversarial = sum(bce_with_logits(self.discriminators[m](fakes[m], training=False), 1.0)
                               for m in self.modalities)
-            sync_loss = bce_with_logits(self.synchronizer(generated, training=False), sync_target)
+            sync_loss = bce_with_logits(self.synchronizer(fakes, training=False), sync_target)
             return self.adversarial_weight * adversarial + self.sync_weight * sync_loss, (adversarial, sync_loss)
 
-        g_loss, (g_adversarial, g_sync) = self.update("generators", generator_loss)
+        g_loss, (g_adversarial, g_sync) = self.update("generators", generator_loss, through=generated)
         self.update_ema()
         return self.log(**d_losses, s_loss=s_loss, s_accuracy=binary_accuracy(s_logits, sync),
                         g_loss=g_loss, g_adversarial_loss=g_adversarial, g_sync_loss=g_sync)
