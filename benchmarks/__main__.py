@@ -5,10 +5,11 @@
 
 Train-step throughput (median over timed windows after warm-up, inside one fit() call) of SyncGAN
 (CPU width at batch 64, 256 and 1,024; the authors' width at their batch of 32 + 32 pairs) and
-CVAE-GAN: tf.function vs XLA (jit_compile) vs steps_per_execution=4, in-memory batches vs the real
-tf.data pairing pipeline; with torch installed (`bench` extra), the PyTorch peer's windows interleaved
-with ours in the same process and our/peer ratio; peak RSS per configuration; achieved FLOP/s against
-the best measured dense matmul rate; inversion (batched compiled vs per-sample eager).
+CVAE-GAN: tf.function vs XLA (jit_compile) vs steps_per_execution=4, float32 vs mixed_bfloat16,
+in-memory batches vs the real tf.data pairing pipeline; with torch installed (`bench` extra), the PyTorch peer's windows interleaved
+with ours in the same process and our/peer ratio (the peer in bfloat16 autocast beside our
+mixed_bfloat16 rows); peak RSS per configuration; achieved FLOP/s against the best measured dense
+matmul rate of the row's precision; inversion (batched compiled vs per-sample eager).
 
 `--device gpu`: the authors' width at batch 64, 256 and 1,024 and CVAE-GAN, XLA (JAX jit) vs op by
 op, float32 vs mixed_bfloat16, with the PyTorch peer on CUDA, GPU peak memory, and achieved FLOP/s
@@ -69,21 +70,25 @@ def gpu_train_configs(backends):
 
 
 def train_configs(quick, backends):
-    """`(model, backend, width, batch, mode, pipeline)` of every train-step row."""
+    """`(model, backend, width, batch, mode, pipeline, dtype policy)` of every CPU train-step row."""
     if quick:
-        return ([("syncgan", "tensorflow", "cpu", 8, "tf_function", False),
-                 ("cvaegan", "tensorflow", "cpu", 8, "tf_function", False)]
-                + [("syncgan", b, "cpu", 8, "xla", False) for b in backends if b == "jax"])
+        return ([("syncgan", "tensorflow", "cpu", 8, "tf_function", False, "float32"),
+                 ("syncgan", "tensorflow", "cpu", 8, "tf_function", False, "mixed_bfloat16"),
+                 ("cvaegan", "tensorflow", "cpu", 8, "tf_function", False, "float32")]
+                + [("syncgan", b, "cpu", 8, "xla", False, "float32") for b in backends if b == "jax"])
     configs = []
     for model, batches in (("syncgan", (64, 256)), ("cvaegan", (64, 256))):
         for batch in batches:
-            configs += [(model, "tensorflow", "cpu", batch, mode, False) for mode in ("tf_function", "xla", "spe4")]
+            configs += [(model, "tensorflow", "cpu", batch, mode, False, "float32")
+                        for mode in ("tf_function", "xla", "spe4")]
+            configs.append((model, "tensorflow", "cpu", batch, "tf_function", False, "mixed_bfloat16"))
             if model == "syncgan":
-                configs.append((model, "tensorflow", "cpu", batch, "tf_function", True))
+                configs.append((model, "tensorflow", "cpu", batch, "tf_function", True, "float32"))
             if "jax" in backends:
-                configs.append((model, "jax", "cpu", batch, "xla", False))
-    configs.append(("syncgan", "tensorflow", "cpu", 1024, "tf_function", False))
-    configs.append(("syncgan", "tensorflow", "authors", 64, "tf_function", False))  # seconds a step on 2 cores
+                configs.append((model, "jax", "cpu", batch, "xla", False, "float32"))
+    configs.append(("syncgan", "tensorflow", "cpu", 1024, "tf_function", False, "float32"))
+    for policy in ("float32", "mixed_bfloat16"):  # seconds a step on 2 cores
+        configs.append(("syncgan", "tensorflow", "authors", 64, "tf_function", False, policy))
     return configs
 
 
@@ -120,6 +125,28 @@ def best_rates(*measurements):
             for size, value in by_size.items():
                 best.setdefault(library, {})[int(size)] = max(value, best.get(library, {}).get(int(size), 0.0))
     return best
+
+
+def precision_peaks(rates):
+    """`{"float32": GFLOP/s, "bfloat16": GFLOP/s}`: the best matmul rate of each precision."""
+    peaks = {}
+    for library, by_size in rates.items():
+        precision = "bfloat16" if "bfloat16" in library else "float32"
+        peaks[precision] = max(peaks.get(precision, 0.0), *by_size.values())
+    return peaks
+
+
+def with_fraction_of_peak(rows, rates):
+    """The result rows as a table, with each row's achieved FLOP/s over the peak of its precision."""
+    import pandas as pd
+
+    peaks = precision_peaks(rates)
+    table = pd.DataFrame(rows)
+    # Where no bfloat16 matmul was measured, bfloat16 rows compare with the float32 peak.
+    reference = table["dtype_policy"].map(lambda policy: peaks.get("bfloat16" if "bfloat16" in policy else "float32",
+                                                                    peaks["float32"]))
+    table["fraction_of_matmul_peak"] = table["achieved_gflops"] / reference
+    return table, peaks
 
 
 def matmul_table(rates, path):
@@ -184,73 +211,65 @@ def write(table, output, name, title, lines=(), extra="", device="CPU"):
 
 
 def train_suite(args, backends, output, prefix):
-    import pandas as pd
-
     from benchmarks.train_step import cpu_threads
 
     load_start = load_average()
     peer = has_peer() and "tensorflow" in backends
     before = matmul_reference(backends, args.quick)
     rows, peer_memory = [], {}
-    for model, backend, width, batch, mode, pipeline in train_configs(args.quick, backends):
+    for model, backend, width, batch, mode, pipeline, policy in train_configs(args.quick, backends):
         interleave = peer and model == "syncgan" and not pipeline
         row = run("benchmarks.train_step", "--model", model, "--width", width, "--batch-size", batch, "--mode", mode,
-                  *(["--pipeline"] if pipeline else []), *(["--peer"] if interleave else []),
+                  "--dtype-policy", policy, *(["--pipeline"] if pipeline else []), *(["--peer"] if interleave else []),
                   *windows_for(width, batch, args.quick), backend=backend, in_process=args.quick)
         if interleave:
-            if (width, batch) not in peer_memory:
+            from benchmarks.train_step import peer_dtype
+
+            key = width, batch, peer_dtype(policy)
+            if key not in peer_memory:
                 from keras_syncgan.presets import WIDTHS
 
-                peer_memory[width, batch] = run("benchmarks.peers.torch_syncgan", "--batch-size", batch,
-                                                *(f"--{key}={value}" for key, value in WIDTHS[width].items()))
-            row["peer_peak_rss_mb"] = peer_memory[width, batch]["peer_peak_rss_mb"]
+                peer_memory[key] = run("benchmarks.peers.torch_syncgan", "--batch-size", batch, "--dtype", key[2],
+                                       *(f"--{name}={value}" for name, value in WIDTHS[width].items()))
+            row["peer_peak_rss_mb"] = peer_memory[key]["peer_peak_rss_mb"]
         rows.append(row)
         print(json.dumps(row), flush=True)
     rates = best_rates(before, matmul_reference(backends, args.quick))
-    (library, size), peak = max((((lib, size), r) for lib, by in rates.items() for size, r in by.items()),
-                                key=lambda item: item[1])
-    table = pd.DataFrame(rows)
-    table["fraction_of_matmul_peak"] = table["achieved_gflops"] / peak
+    table, peaks = with_fraction_of_peak(rows, rates)
     lines = [f"load average (1/5/15 min) at start {load_start}, at end {load_average()}; "
              f"{cpu_threads()} threads for TensorFlow/XLA and the peer (`torch.set_num_threads`), OMP_WAIT_POLICY=PASSIVE",
              f"timing: median of {'/'.join(sorted({str(r) for r in table['windows']}))} windows after warm-up, inside one "
              "`fit()`; with the PyTorch peer (`benchmarks/peers/torch_syncgan.py`, same networks, losses and Adam "
              "settings, trainable parameter counts asserted equal), its windows alternate with ours in the same "
-             "process on the same batch; ours_over_peer = peer step time / our step time",
+             "process on the same batch (in bfloat16 autocast beside our mixed_bfloat16 rows); ours_over_peer = peer "
+             "step time / our step time",
              MEMORY_METHOD,
-             f"matmul peak: {peak:.1f} GFLOP/s (float32 {size}x{size}, {library}), the best of every library and "
-             "size below, measured at the start and the end of the run; FLOPs counted analytically (`benchmarks/flops.py`)"]
+             f"matmul peaks: float32 {peaks['float32']:.1f} GFLOP/s, bfloat16 {peaks.get('bfloat16', float('nan')):.1f} "
+             "GFLOP/s, the best of every library and size below, measured at the start and the end of the run; "
+             "fraction_of_matmul_peak compares each row with the peak of its precision; FLOPs counted analytically "
+             "(`benchmarks/flops.py`)"]
     extra = matmul_table(rates, output / f"{prefix}matmul.csv")
     write(table, output, f"{prefix}train_step", "SyncGAN and CVAE-GAN train-step throughput", lines, extra)
 
 
 def gpu_train_suite(args, backends, output):
     """The GPU rows (`gpu_train_configs`) with the peer on CUDA; writes `gpu_train_step.*`, `gpu_matmul.csv`."""
-    import pandas as pd
-
     device = gpu_name()
     before = matmul_reference(backends, False, env=GPU_ENV)
     rows = []
     for model, backend, width, batch, mode, pipeline, policy in gpu_train_configs(backends):
-        interleave = has_peer() and model == "syncgan" and mode == "xla" and policy == "float32"
+        interleave = has_peer() and model == "syncgan" and mode == "xla"
         row = run("benchmarks.train_step", "--model", model, "--width", width, "--batch-size", batch, "--mode", mode,
                   "--dtype-policy", policy, *(["--peer"] if interleave else []),
                   *windows_for(width, batch, False, gpu=True, mode=mode), backend=backend, env=GPU_ENV)
         rows.append(row)
         print(json.dumps(row), flush=True)
     rates = best_rates(before, matmul_reference(backends, False, env=GPU_ENV))
-    peaks = {}  # the best rate per precision: float32 (default precision) and bfloat16
-    for library, by_size in rates.items():
-        precision = "bfloat16" if "bfloat16" in library else "float32"
-        peaks[precision] = max(peaks.get(precision, 0.0), *by_size.values())
-    table = pd.DataFrame(rows)
-    # Where no bfloat16 matmul was measured (a CPU), bfloat16 rows compare with the float32 peak.
-    reference = table["dtype_policy"].map(lambda policy: peaks.get("bfloat16" if "bfloat16" in policy else "float32",
-                                                                    peaks["float32"]))
-    table["fraction_of_matmul_peak"] = table["achieved_gflops"] / reference
+    table, peaks = with_fraction_of_peak(rows, rates)
     lines = ["timing: median of the timed windows after warm-up (compilation included in the warm-up), inside one "
              "`fit()`; the PyTorch peer (eager PyTorch on CUDA, same networks, losses and Adam settings, parameter "
-             "counts asserted equal) runs its windows alternately with ours in the same process on the same batch; "
+             "counts asserted equal; bfloat16 autocast beside our mixed_bfloat16 rows) runs its windows alternately "
+             "with ours in the same process on the same batch; "
              "ours_over_peer = peer step time / our step time; both wait for each step's losses",
              "mode `xla`: the JAX backend's jit-compiled train step; `no_jit`: `compile(jit_compile=False)`, op by op",
              "peak_device_mb: JAX `memory_stats()['peak_bytes_in_use']` (the peer: `torch.cuda.max_memory_allocated`)",

@@ -28,13 +28,14 @@ def syncgan_iteration_flops(model, batch_size):
     """FLOPs of one SyncGAN training iteration (batch_size real tuples, batch_size generated tuples).
 
     A backward pass costs ~2 forward passes (gradients w.r.t. inputs and weights). Per iteration:
-    G forward for the D steps; each D forward+backward on 2 x batch; S forward+backward on the real
-    tuples; the G step: G, D and S forward+backward (D and S need input gradients only: ~2x forward).
+    one G forward, recorded for all three steps; each D forward+backward on 2 x batch; S
+    forward+backward on the real tuples; the G step: D and S forward+backward (input gradients
+    only: ~2x forward) and G backward through the recorded pass (no second G forward).
     """
     g = sum(forward_flops(model.generators[m]) for m in model.modalities)
     d = sum(forward_flops(model.discriminators[m]) for m in model.modalities)
     s = forward_flops(model.synchronizer)
-    per_sample = g + 3 * 2 * d + 3 * s + (3 * g + 2 * d + 2 * s)
+    per_sample = g + 3 * 2 * d + 3 * s + (2 * g + 2 * d + 2 * s)
     return per_sample * batch_size
 
 

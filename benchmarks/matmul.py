@@ -1,9 +1,9 @@
-"""Dense float32 matmul rate of this machine: the reference ("peak") that achieved FLOP/s are divided by.
+"""Dense matmul rates of this machine: the references ("peaks") that achieved FLOP/s are divided by.
 
     python -m benchmarks.matmul [--quick]     (prints one JSON line: {library: {size: GFLOP/s}})
 
-Square float32 matmuls at several sizes, through every library at hand (`keras.ops` of the current
-backend, NumPy, and PyTorch when installed), best of a few timed trials each. The best rate of all
+Square float32 and bfloat16 matmuls at several sizes, through every library at hand (`keras.ops` of
+the current backend, NumPy (float32), and PyTorch when installed), best of a few timed trials each. The best rate of all
 is the device's reference: a single small matmul through one library is not a peak (convolutions
 beat a 1,024^2 `keras.ops.matmul` here).
 """
@@ -37,18 +37,18 @@ def rate_gflops(multiply, operand, size, min_seconds=0.3, trials=3):
 def libraries(threads, gpu=False):
     """`{library: (make an operand of a size, multiply it by itself and wait for the result)}`.
 
-    On a GPU: float32 (each library's default precision: TF32 tensor cores where it allows them)
-    and bfloat16 through the backend and PyTorch; no NumPy.
+    float32 (each library's default precision: TF32 tensor cores on a GPU where it allows them) and
+    bfloat16 (AMX or AVX-512 BF16 on CPUs that have them) through the backend and PyTorch; NumPy
+    (float32) on a CPU only.
     """
     import keras
 
     keras_multiply = lambda a: keras.ops.convert_to_numpy(keras.ops.matmul(a, a)[:1, :1])
     name = f"keras.ops ({keras.backend.backend()})"
-    found = {name: (lambda size: keras.random.normal((size, size), seed=0), keras_multiply)}
-    if gpu:
-        found[f"{name} bfloat16"] = (lambda size: keras.random.normal((size, size), seed=0, dtype="bfloat16"),
-                                     keras_multiply)
-    else:
+    found = {name: (lambda size: keras.random.normal((size, size), seed=0), keras_multiply),
+             f"{name} bfloat16": (lambda size: keras.random.normal((size, size), seed=0, dtype="bfloat16"),
+                                  keras_multiply)}
+    if not gpu:
         found["numpy"] = (lambda size: np.random.default_rng(0).standard_normal((size, size), dtype=np.float32),
                           lambda a: a @ a)
     try:
@@ -56,13 +56,11 @@ def libraries(threads, gpu=False):
     except ImportError:
         return found
     torch.set_num_threads(threads)
-    if not gpu:
-        found["torch"] = (lambda size: torch.randn(size, size), lambda a: torch.mm(a, a))
-        return found
+    device, name = ("cuda", "torch cuda") if gpu else ("cpu", "torch")
     synchronized = lambda a: torch.mm(a, a)[:1, :1].cpu()
-    found["torch cuda"] = (lambda size: torch.randn(size, size, device="cuda"), synchronized)
-    found["torch cuda bfloat16"] = (lambda size: torch.randn(size, size, device="cuda", dtype=torch.bfloat16),
-                                    synchronized)
+    found[name] = (lambda size: torch.randn(size, size, device=device), synchronized)
+    found[f"{name} bfloat16"] = (lambda size: torch.randn(size, size, device=device, dtype=torch.bfloat16),
+                                 synchronized)
     return found
 
 

@@ -59,6 +59,13 @@ def peak_device_mb(device):
     return tf.config.experimental.get_memory_info("GPU:0")["peak"] / 2**20
 
 
+def peer_dtype(dtype_policy):
+    """The PyTorch peer's precision for one of our dtype policies (mixed_bfloat16: bfloat16 autocast)."""
+    if dtype_policy not in ("float32", "mixed_bfloat16"):
+        raise ValueError(f"The peer runs float32 or bfloat16; received dtype_policy={dtype_policy!r}.")
+    return "bfloat16" if dtype_policy == "mixed_bfloat16" else "float32"
+
+
 def peak_rss_mb():
     """Peak resident set size of this process so far (`getrusage` ru_maxrss, KiB on Linux)."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -148,9 +155,9 @@ def repeated(batch, batch_size, steps):
 class PeerWindows:
     """The PyTorch peer on our batch: built and warmed up on first use, then timed window by window."""
 
-    def __init__(self, batch, width, window_steps, warmup, device="cpu"):
+    def __init__(self, batch, width, window_steps, warmup, device="cpu", dtype="float32"):
         self.batch, self.width, self.window_steps, self.warmup = batch, width, window_steps, warmup
-        self.device = device
+        self.device, self.dtype = device, dtype
         self.seconds_per_step = []
         self.peer = None
 
@@ -172,7 +179,7 @@ class PeerWindows:
         torch.set_num_threads(cpu_threads())
         torch.manual_seed(0)
         shapes = {m: tuple(x.shape[1:]) for m, x in self.batch["real"].items()}
-        self.peer = TorchSyncGAN(shapes, **WIDTHS[self.width], device=self.device)
+        self.peer = TorchSyncGAN(shapes, **WIDTHS[self.width], device=self.device, dtype=self.dtype)
         # uint8 NHWC -> float NCHW in [0, 1], as our model's first op does.
         images = lambda x: torch.from_numpy(np.ascontiguousarray(x.transpose(0, 3, 1, 2))).float() / 255.0
         self.torch_batch = {part: {m: images(x) for m, x in self.batch[part].items()} for part in ("real", "pairs")}
@@ -230,7 +237,8 @@ def measure(model_name="syncgan", width="cpu", batch_size=64, mode="tf_function"
 
     rss = {}
     device = accelerator()
-    peer_windows = PeerWindows(batch, width, window_steps, warmup, "cpu" if device is None else "cuda") if peer else None
+    peer_windows = PeerWindows(batch, width, window_steps, warmup, "cpu" if device is None else "cuda",
+                               peer_dtype(dtype_policy)) if peer else None
     timer = InterleavedWindows(warmup, window_steps, between=peer_windows,
                                on_warm=lambda: rss.setdefault("ours", peak_rss_mb()))
     model.fit(**feed, epochs=1, verbose=0, callbacks=[timer])

@@ -20,18 +20,21 @@ def read_csv(path):
 
 def test_benchmark_suite_runs_on_a_tiny_configuration(tmp_path):
     main(["--quick", "--backends", "tensorflow", "--output", str(tmp_path)])
-    rows = {row["model"]: row for row in read_csv(tmp_path / "quick_train_step.csv")}
-    assert set(rows) == {"syncgan", "cvaegan"}
+    rows = {(row["model"], row["dtype_policy"]): row for row in read_csv(tmp_path / "quick_train_step.csv")}
+    assert set(rows) == {("syncgan", "float32"), ("syncgan", "mixed_bfloat16"), ("cvaegan", "float32")}
     for row in rows.values():
         assert float(row["samples_per_s"]) > 0 and float(row["gflop_per_step"]) > 0
         assert float(row["peak_rss_mb"]) > 100 and float(row["fraction_of_matmul_peak"]) > 0
     libraries = {row["library"] for row in read_csv(tmp_path / "quick_matmul.csv")}
-    assert {"keras.ops (tensorflow)", "numpy"} <= libraries
-    if HAS_TORCH:  # the peer ran interleaved with ours, and alone for its memory
-        assert "torch" in libraries
-        assert float(rows["syncgan"]["ours_over_peer"]) > 0 and float(rows["syncgan"]["peer_peak_rss_mb"]) > 0
+    assert {"keras.ops (tensorflow)", "keras.ops (tensorflow) bfloat16", "numpy"} <= libraries
+    if HAS_TORCH:  # the peer ran interleaved with ours (bfloat16 autocast beside mixed_bfloat16), and alone
+        assert {"torch", "torch bfloat16"} <= libraries
+        for policy in ("float32", "mixed_bfloat16"):
+            row = rows["syncgan", policy]
+            assert float(row["ours_over_peer"]) > 0 and float(row["peer_peak_rss_mb"]) > 0
     text = (tmp_path / "quick_train_step.md").read_text()
     assert "train-step throughput" in text and "load average" in text and "ru_maxrss" in text
+    assert "matmul peaks: float32" in text
     assert float(read_csv(tmp_path / "quick_inversion.csv")[0]["speedup"]) > 0
 
 

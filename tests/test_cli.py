@@ -126,14 +126,38 @@ def test_training_writes_the_run_directory_and_a_rerun_resumes(tmp_path):
                   {**config, "adversarial_synchronizer": True, "steps": 4, "epochs": 4})
 
 
-def test_a_run_directory_from_before_the_adversarial_synchronizer_option_resumes(tmp_path):
+def test_a_run_directory_from_before_the_adversarial_synchronizer_and_dtype_options_resumes(tmp_path):
     run_dir = tmp_path / "run"
     _train("syncgan-mnist-fashion", run_dir, "--steps", "1")
     config = json.loads((run_dir / "config.json").read_text())
-    del config["adversarial_synchronizer"]  # as written by earlier versions
+    del config["adversarial_synchronizer"], config["dtype_policy"]  # as written by earlier versions
     (run_dir / "config.json").write_text(json.dumps(config))
     resumed = _train("syncgan-mnist-fashion", run_dir, "--steps", "2")
     assert resumed.initial_epoch == 1 and resumed.model.adversarial_synchronizer is False
+    assert resumed.model.dtype_policy.name == "float32"
+
+
+def test_the_dtype_policy_reaches_the_trained_networks_only_and_defines_the_run(tmp_path, capsys):
+    import keras
+
+    run_dir = tmp_path / "run"
+    result = _train("syncgan-mnist-fashion", run_dir, "--steps", "1", "--dtype-policy", "mixed_bfloat16")
+    assert json.loads((run_dir / "config.json").read_text())["dtype_policy"] == "mixed_bfloat16"
+    generator = result.model.generators["digit"]
+    assert generator.dtype_policy.name == "mixed_bfloat16" and generator.compute_dtype == "bfloat16"
+    assert keras.config.dtype_policy().name == "float32"  # restored: evaluators and later models are float32
+    loaded = keras.models.load_model(run_dir / "model.keras")
+    policies = {layer.name: layer.dtype_policy.name for layer in loaded.generators["digit"].layers[1:]}
+    assert policies.pop("image") == "float32"  # the output layer, by design
+    assert set(policies.values()) == {"mixed_bfloat16"}
+    samples = loaded.generate(n=4)
+    assert all(str(x.dtype) == "float32" and np.isfinite(x).all() for x in samples.values())
+    assert np.isfinite(pd.read_csv(run_dir / "metrics.csv")["value"].astype(float)).all()
+    error = _error_of(["train", "syncgan-mnist-fashion", "--tiny", "--steps-per-epoch", "1", "--output", run_dir,
+                       "--steps", "2"], capsys)
+    assert "holds a run with dtype_policy='mixed_bfloat16'; this command has dtype_policy='float32'" in error
+    error = _error_of(["train", "syncgan-mnist-fashion", "--dtype-policy", "float16"], capsys)
+    assert "argument --dtype-policy: invalid choice: 'float16'" in error
 
 
 def test_the_adversarial_synchronizer_option_reaches_the_model_and_the_run_config(tmp_path):

@@ -3,9 +3,11 @@
 Needs the `bench` extra (`pip install -e '.[bench]'`: torch, psutil). Layer for layer the networks are
 `keras_syncgan.networks.image_generator`, `image_discriminator` and `synchronizer` (same sizes, BatchNorm,
 activations, spectral normalization, trainable parameter counts), in PyTorch's NCHW layout. The step
-is `SyncGAN.gan_train_step`: D_i on real vs G_i(z) (fakes generated without a graph); S on real
-synchronous / asynchronous pairs; one joint generator step on sum_i BCE(D_i(G_i(z)), 1) + BCE(S(G(z)), t)
-with D and S in inference mode and frozen, half of the batch sharing z (t = 1) and half not (t = 0).
+is `SyncGAN.gan_train_step`: one forward pass of the generators G_i(z), kept for the generator step;
+D_i on real vs the detached G_i(z); S on real synchronous / asynchronous pairs; one joint generator step
+on sum_i BCE(D_i(G_i(z)), 1) + BCE(S(G(z)), t), backpropagated through the kept pass, with D and S in
+inference mode and frozen, half of the batch sharing z (t = 1) and half not (t = 0).
+`dtype="bfloat16"` runs the forward passes under `torch.autocast` (our `mixed_bfloat16` policy).
 Optimizers are `SyncGAN.default_optimizers()`: Adam(beta1 0.5, beta2 0.999, eps 1e-8), D 1e-4, S 2e-4, G 2e-4.
 
 Two differences that cost no time: PyTorch pads a stride-2 "same" convolution symmetrically where
@@ -37,6 +39,7 @@ class TorchSyncGAN(nn.Module):
         filters, hidden: the width (`keras_syncgan.presets.WIDTHS`).
         downsamplings: resolution steps of every network (2 for 28x28, as in the authors' nets).
         device: the torch device of the networks and of the step's latents ("cpu", "cuda").
+        dtype: "float32", or "bfloat16" for mixed precision (autocast; weights and losses float32).
 
     Example:
     >>> peer = TorchSyncGAN({"a": (8, 8, 1), "b": (8, 8, 1)}, latent_dim=4, filters=4, hidden=8)
@@ -45,8 +48,11 @@ class TorchSyncGAN(nn.Module):
     ['d_loss_a', 'd_loss_b', 'g_loss', 's_loss']
     """
 
-    def __init__(self, sample_shapes, latent_dim=64, filters=32, hidden=128, downsamplings=2, device="cpu"):
+    def __init__(self, sample_shapes, latent_dim=64, filters=32, hidden=128, downsamplings=2, device="cpu",
+                 dtype="float32"):
         super().__init__()
+        if dtype not in ("float32", "bfloat16"):
+            raise ValueError(f"`dtype` must be 'float32' or 'bfloat16'; received {dtype!r}.")
         if not isinstance(sample_shapes, dict) or len(sample_shapes) < 2:
             raise ValueError(f"`sample_shapes` must be a dict of at least two modalities; received {sample_shapes!r}.")
         self.modalities = list(sample_shapes)
@@ -62,6 +68,7 @@ class TorchSyncGAN(nn.Module):
                            "synchronizer": adam(self.synchronizer, 2e-4),
                            "generators": adam(self.generators, 2e-4)}
         self.device = torch.device(device)
+        self.dtype = dtype
         self.to(self.device)
 
     def trainable_parameter_counts(self):
@@ -87,24 +94,33 @@ class TorchSyncGAN(nn.Module):
         n = real[self.modalities[0]].shape[0]
         z, sync_target = self._paired_latents(n)
         self.train()
-        with torch.no_grad():  # fakes for the D steps: no graph, as Keras computes them outside the tapes
-            fakes = {m: self.generators[m](z[m]) for m in self.modalities}
+        with self._autocast():
+            generated = {m: self.generators[m](z[m]) for m in self.modalities}  # kept for the G step
         losses = {}
         for m in self.modalities:
             d = self.discriminators[m]
-            losses[f"d_loss_{m}"] = self._step(f"discriminator_{m}", _bce(d(real[m]), 1.0) + _bce(d(fakes[m]), 0.0))
-        losses["s_loss"] = self._step("synchronizer", _bce(self.synchronizer(pairs), sync))
+            with self._autocast():
+                real_logits, fake_logits = d(real[m]), d(generated[m].detach())
+            losses[f"d_loss_{m}"] = self._step(f"discriminator_{m}", _bce(real_logits, 1.0) + _bce(fake_logits, 0.0))
+        with self._autocast():
+            pair_logits = self.synchronizer(pairs)
+        losses["s_loss"] = self._step("synchronizer", _bce(pair_logits, sync))
 
         # The joint generator step, D and S in inference mode and frozen: no weight gradients for them.
         critics = [*self.discriminators.values(), self.synchronizer]
         for critic in critics:
             critic.eval().requires_grad_(False)
-        generated = {m: self.generators[m](z[m]) for m in self.modalities}
-        adversarial = sum(_bce(self.discriminators[m](generated[m]), 1.0) for m in self.modalities)
-        losses["g_loss"] = self._step("generators", adversarial + _bce(self.synchronizer(generated), sync_target))
+        with self._autocast():
+            critic_logits = [self.discriminators[m](generated[m]) for m in self.modalities]
+            sync_logits = self.synchronizer(generated)
+        adversarial = sum(_bce(logits, 1.0) for logits in critic_logits)
+        losses["g_loss"] = self._step("generators", adversarial + _bce(sync_logits, sync_target))
         for critic in critics:
             critic.train().requires_grad_(True)
         return {name: loss.item() for name, loss in losses.items()}
+
+    def _autocast(self):
+        return torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.dtype == "bfloat16")
 
     def _step(self, name, loss):
         optimizer = self.optimizers[name]
@@ -122,7 +138,7 @@ class TorchSyncGAN(nn.Module):
 
 
 def _bce(logits, labels):
-    return F.binary_cross_entropy_with_logits(logits.reshape(-1), torch.broadcast_to(torch.as_tensor(labels),
+    return F.binary_cross_entropy_with_logits(logits.float().reshape(-1), torch.broadcast_to(torch.as_tensor(labels),
                                                                                      (logits.shape[0],)))
 
 
@@ -195,11 +211,12 @@ def main(argv=None):
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--steps", type=int, default=3)
     parser.add_argument("--device", default="cpu", help='"cpu" or "cuda"')
+    parser.add_argument("--dtype", default="float32", help='"float32" or "bfloat16" (autocast)')
     args = parser.parse_args(argv)
     torch.set_num_threads(len(os.sched_getaffinity(0)))
     torch.manual_seed(0)
     peer = TorchSyncGAN({m: (28, 28, 1) for m in ("digit", "fashion")}, filters=args.filters, hidden=args.hidden,
-                        device=args.device)
+                        device=args.device, dtype=args.dtype)
     batch = to_device(peer.random_batch(args.batch_size), peer.device)
     start = time.perf_counter()
     for _ in range(args.steps):
