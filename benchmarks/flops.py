@@ -45,7 +45,8 @@ def cvaegan_iteration_flops(model, batch_size):
     Same convention (backward ~2 forwards; ~1 forward where only input gradients are needed). Per
     sample: the D step's fakes (E, 2 G forward); D forward+backward on real, prior and reconstructed
     images (9 D); C on real (3 C); E's step (E 3, G 2, D and C 1 + 2 each: features of x and x_f);
-    G's step (E 1, G 3 + 3, D and C 3 + 3 each: pairwise features and mean feature matching).
+    G's step (E 1, G 3 for the reconstructions + 2 backward through the D step's recorded prior pass,
+    D and C 3 + 3 each: pairwise features and mean feature matching).
     """
     e, g, d, c = (forward_flops(getattr(model, name)) for name in ("encoder", "generator", "discriminator", "classifier"))
-    return (5 * e + 10 * g + 18 * d + 12 * c) * batch_size
+    return (5 * e + 9 * g + 18 * d + 12 * c) * batch_size

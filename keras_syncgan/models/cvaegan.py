@@ -185,9 +185,12 @@ class CVAEGAN(GANModel):
         epsilon = self.noise(n) if self.encoder is not None else None
         logs = {}
 
+        prior = None
         if self.discriminator is not None:
-            # D: real vs generated from the prior and, with an encoder, vs reconstructions.
-            fakes = [self.generator([z_prior, c], training=True)]
+            # D: real vs generated from the prior and, with an encoder, vs reconstructions. The prior
+            # samples' forward pass also serves G's step (G does not move before it).
+            prior = self.record("generator", lambda: self.generator([z_prior, c], training=True))
+            fakes = [prior.outputs]
             if self.encoder is not None:
                 fakes.append(self.generator([self._posterior_sample(x, c, epsilon)[0], c], training=True))
             logs["d_loss"], _ = self.update("discriminator", lambda: (self.discriminator_loss(x, fakes), None))
@@ -198,7 +201,11 @@ class CVAEGAN(GANModel):
             logs["e_loss"], (logs["kl_loss"], logs["pairwise_loss"]) = self.update(
                 "encoder", lambda: self.encoder_loss(x, c, epsilon))
 
-        logs["g_loss"], (terms, centres) = self.update("generator", lambda: self.generator_loss(x, c, epsilon, z_prior))
+        if prior is None:
+            logs["g_loss"], (terms, centres) = self.update("generator", lambda: self.generator_loss(x, c, epsilon))
+        else:
+            logs["g_loss"], (terms, centres) = self.update(
+                "generator", lambda x_prior: self.generator_loss(x, c, epsilon, x_prior), through=prior)
         # The centres move once per step, with the features of G's step.
         for name, values in centres.items():
             for key, value in values.items():
@@ -223,14 +230,14 @@ class CVAEGAN(GANModel):
         kl, pairwise = self._cvae_terms(x, c, epsilon)
         return self.kl_weight * kl + self.pairwise_weight * pairwise, (kl, pairwise)
 
-    def generator_loss(self, x, c, epsilon, z_prior):
-        """G's loss for the mode; returns `(loss, (logged terms, new feature centres))`."""
+    def generator_loss(self, x, c, epsilon, x_prior=None):
+        """G's loss for the mode, `x_prior` being G's samples from the prior (modes with a D);
+        returns `(loss, (logged terms, new feature centres))`."""
         loss, terms, centres = 0.0, {}, {}
         if self.encoder is not None:
             loss = self.pairwise_weight * self._cvae_terms(x, c, epsilon)[1]
         if self.discriminator is None:
             return loss, (terms, centres)
-        x_prior = self.generator([z_prior, c], training=True)
         if self.mode == "cgan":
             # D and C in inference mode: their state moves only in their own steps.
             terms["g_adversarial_loss"] = bce_with_logits(self.discriminator(x_prior, training=False)[0], 1.0)
