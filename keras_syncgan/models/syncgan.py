@@ -23,6 +23,10 @@ class SyncGAN(GANModel):
        first half of the batch shares one z across modalities (target 1, synchronous) and the second
        half draws an independent z per modality (target 0).
 
+    The generators run once per step: steps 1 and 3 share one forward pass (`GANModel.record`), where
+    the authors' code generates again for step 3. The gradients are the same; the BatchNorm moving
+    statistics (used only at inference) take one update per step instead of two.
+
     The training data is a dict (see `keras_syncgan.data.paired_dataset`):
     `{"real": {modality: x}, "pairs": {modality: x}, "sync": labels}`. `real` feeds the adversarial
     terms (unpaired data is fine); `pairs`/`sync` feed S, so in the semi-supervised setting only the
