@@ -3,7 +3,8 @@
 Network widths:
 
 - `"authors"`: the SyncGAN authors' MNIST nets (generator Dense -> 7x7x512, ..., filters=128,
-  synchronizer hidden 256; 18.5 M parameters, ~0.9 TFLOP per iteration of 32 + 32 pairs). A GPU size.
+  synchronizer hidden 256; 18.5 M parameters, 0.65 TFLOP per iteration of 32 + 32 pairs by
+  `benchmarks/flops.py`). A GPU size (2.3 s per iteration on 2 CPU cores with AMX, 0.9 s in bfloat16).
 - `"cpu"`: the same architecture at filters=32 and hidden 128, ~1/16 of the FLOPs, for CPUs, the
   demo, notebooks and tests.
 
@@ -21,8 +22,8 @@ from keras_syncgan.models.syncgan import SyncGAN
 
 WIDTHS = {"authors": {"filters": 128, "hidden": 256}, "cpu": {"filters": 32, "hidden": 128}}
 # A 128 x 64 spectrogram has 10.4x the pixels of a 28 x 28 image: at 32 filters its networks would
-# make MNIST <-> speech 263 GFLOP per iteration of 32 + 32 pairs, 5.7x MNIST <-> Fashion-MNIST's 46.
-# 12 filters (96 at the generator's 16 x 8 base) bring it to 60 GFLOP (`benchmarks/flops.py`), about
+# make MNIST <-> speech 253 GFLOP per iteration of 32 + 32 pairs, 6x MNIST <-> Fashion-MNIST's 42.
+# 12 filters (96 at the generator's 16 x 8 base) bring it to 57 GFLOP (`benchmarks/flops.py`), about
 # 1/15 of the authors' MNIST nets, like the CPU width itself.
 CPU_SPECTROGRAM_FILTERS = 12
 
