@@ -49,3 +49,17 @@ def test_update_through_rejects_a_forward_recorded_for_another_optimizer(digits_
         model.update("synchronizer", lambda fake: (0.0, None), through=recorded)
     with pytest.raises(ValueError, match="received str 'generated'"):
         model.update("generators", lambda fake: (0.0, None), through="generated")
+
+
+def test_a_recorded_output_the_loss_does_not_use_moves_nothing():
+    from keras import ops
+
+    model = small_syncgan()
+    model.compile()
+    z = model.noise(4)
+    recorded = model.record("generators", lambda: {m: model.generators[m](z, training=True) for m in model.modalities})
+    before = {m: [v.numpy() for v in model.generators[m].trainable_variables] for m in model.modalities}
+    model.update("generators", lambda fakes: (ops.mean(fakes["digit"]), None), through=recorded)
+    moved = {m: max(np.abs(v.numpy() - b).max() for v, b in zip(model.generators[m].trainable_variables, before[m]))
+             for m in model.modalities}
+    assert moved["digit"] > 1e-5 and moved["rotated"] == 0.0

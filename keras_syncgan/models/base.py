@@ -417,6 +417,10 @@ def _tensorflow_update(optimizer, variables, loss_fn, scaler, through=None):
         grads = tape.gradient(scaled, variables)
     else:
         grads, output_grads = tape.gradient(scaled, (variables, through.outputs))
+        # An output the loss does not use has no gradient; as `output_gradients` None would mean ones.
+        outputs = tf.nest.flatten(through.outputs)
+        output_grads = tf.nest.pack_sequence_as(through.outputs, [
+            tf.zeros_like(o) if g is None else g for g, o in zip(tf.nest.flatten(output_grads), outputs)])
         grads = _add_gradients(grads, through.pullback(output_grads))
     _apply(optimizer, grads, variables, scaler)
     return loss, aux
