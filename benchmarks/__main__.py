@@ -211,7 +211,7 @@ def write(table, output, name, title, lines=(), extra="", device="CPU"):
 
 
 def train_suite(args, backends, output, prefix):
-    from benchmarks.train_step import cpu_threads
+    from benchmarks.train_step import cpu_threads, peer_dtype
 
     load_start = load_average()
     peer = has_peer() and "tensorflow" in backends
@@ -223,8 +223,6 @@ def train_suite(args, backends, output, prefix):
                   "--dtype-policy", policy, *(["--pipeline"] if pipeline else []), *(["--peer"] if interleave else []),
                   *windows_for(width, batch, args.quick), backend=backend, in_process=args.quick)
         if interleave:
-            from benchmarks.train_step import peer_dtype
-
             key = width, batch, peer_dtype(policy)
             if key not in peer_memory:
                 from keras_syncgan.presets import WIDTHS

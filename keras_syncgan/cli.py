@@ -211,7 +211,7 @@ def train(recipe, settings):
     data = recipe.data()
     options = {"adversarial_synchronizer": True} if settings["adversarial_synchronizer"] else {}
     # Only the trained networks take the run's policy: the evaluators stay float32.
-    with dtype_policy(settings.get("dtype_policy", "float32")):
+    with dtype_policy(settings.get("dtype_policy", RUN_DEFAULTS["dtype_policy"])):
         model = recipes.build_model(recipe, data, settings["width"], settings["seed"], **options)
         model.compile(**recipe.compile_kwargs)  # built and compiled before fit, so that BackupAndRestore can restore into it
     dataset = recipes.training_dataset(recipe, data, settings["batch_size"], settings["paired_fraction"],

@@ -399,7 +399,14 @@ def _tensorflow_record(variables, forward_fn):
 
     with tf.GradientTape() as tape:
         outputs = forward_fn()
-    return outputs, lambda output_grads: tape.gradient(outputs, variables, output_gradients=output_grads)
+
+    def pullback(output_grads):
+        # An output the loss did not use has no gradient; as `output_gradients`, None would mean ones.
+        flat = [tf.zeros_like(o) if g is None else g
+                for g, o in zip(tf.nest.flatten(output_grads), tf.nest.flatten(outputs))]
+        return tape.gradient(outputs, variables, output_gradients=tf.nest.pack_sequence_as(outputs, flat))
+
+    return outputs, pullback
 
 
 def _tensorflow_update(optimizer, variables, loss_fn, scaler, through=None):
@@ -417,10 +424,6 @@ def _tensorflow_update(optimizer, variables, loss_fn, scaler, through=None):
         grads = tape.gradient(scaled, variables)
     else:
         grads, output_grads = tape.gradient(scaled, (variables, through.outputs))
-        # An output the loss does not use has no gradient; as `output_gradients` None would mean ones.
-        outputs = tf.nest.flatten(through.outputs)
-        output_grads = tf.nest.pack_sequence_as(through.outputs, [
-            tf.zeros_like(o) if g is None else g for g, o in zip(tf.nest.flatten(output_grads), outputs)])
         grads = _add_gradients(grads, through.pullback(output_grads))
     _apply(optimizer, grads, variables, scaler)
     return loss, aux
