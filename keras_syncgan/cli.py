@@ -118,12 +118,16 @@ def main(argv=None):
             parser.error(str(error))
     try:
         return evaluate_run(args.run_dir)
-    except FileNotFoundError as error:
+    except NotARunDirectoryError as error:
         parser.error(f"argument run_dir: {error}")
 
 
 class RunMismatchError(ValueError):
     """The output directory holds a run with other defining arguments, so it cannot resume."""
+
+
+class NotARunDirectoryError(FileNotFoundError):
+    """`evaluate`'s directory lacks a file `train` writes (other missing files, e.g. data, are not this)."""
 
 
 class RunSettingsError(ValueError):
@@ -181,10 +185,14 @@ def _resumed_epoch(backup_dir):
     return json.loads(metadata.read_text())["epoch"] if metadata.exists() else 0
 
 
-def _write_json(path, value):
+def _write_text(path, text):
     from keras_syncgan.utils import atomic_write
 
-    atomic_write(path, lambda tmp: pathlib.Path(tmp).write_text(json.dumps(value, indent=2) + "\n"))
+    atomic_write(path, lambda tmp: pathlib.Path(tmp).write_text(text))
+
+
+def _write_json(path, value):
+    _write_text(path, json.dumps(value, indent=2) + "\n")
 
 
 class TrainResult:
@@ -270,7 +278,7 @@ def evaluate_run(run_dir, model=None, data=None):
     run_dir = pathlib.Path(run_dir)
     for name in (CONFIG_FILE, MODEL_FILE):
         if not (run_dir / name).exists():
-            raise FileNotFoundError(f"expected a run directory written by `train` with {name}; "
+            raise NotARunDirectoryError(f"expected a run directory written by `train` with {name}; "
                                     f"received {str(run_dir)!r}, which has no {name}")
     settings = json.loads((run_dir / CONFIG_FILE).read_text())
     recipe = recipes.get(settings["preset"], tiny=settings["tiny"])
@@ -281,17 +289,17 @@ def evaluate_run(run_dir, model=None, data=None):
     start = time.time()
     scorers = recipes.evaluators(recipe)  # loaded once for the metrics and the WAV listing
     table = recipes.evaluate(recipe, model, data, seed=settings["seed"], scorers=scorers)
-    table.to_csv(run_dir / "metrics.csv", index=False)
+    _write_text(run_dir / "metrics.csv", table.to_csv(index=False))
     markdown = markdown_table(table)
     header = f"{settings['preset']}, {steps} of {settings['steps']} steps"
     written = [run_dir / "metrics.csv", run_dir / "metrics.md"]
     if recipe.sound:
         heard = recipes.audio_listing(recipe, model, run_dir, steps // settings["steps_per_epoch"], scorers)
-        heard.to_csv(run_dir / "audio_samples.csv", index=False)
+        _write_text(run_dir / "audio_samples.csv", heard.to_csv(index=False))
         written.append(run_dir / "audio_samples.csv")
         markdown += (f"\n\nThe last epoch's WAVs, classified after a round trip (`{recipe.sound}_class`), beside "
                      f"the other samples from the same z:\n\n{markdown_table(heard)}")
-    (run_dir / "metrics.md").write_text(f"{header} (evaluated in {time.time() - start:.0f} s)\n\n{markdown}\n")
+    _write_text(run_dir / "metrics.md", f"{header} (evaluated in {time.time() - start:.0f} s)\n\n{markdown}\n")
     print(f"\nMetrics of {run_dir} ({header}; baseline: real data scored the same way):\n{markdown}\n"
           f"Written: {', '.join(map(str, written))}")
     return table

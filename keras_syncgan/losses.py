@@ -3,29 +3,21 @@
 from keras import ops
 
 
-def bce_with_logits(logits, labels, weights=None):
-    """Mean sigmoid cross-entropy; `labels` broadcast to `logits`; optional per-sample `weights`.
+def bce_with_logits(logits, labels):
+    """Mean sigmoid cross-entropy; `labels` broadcast to `logits`.
 
     Equal to BCE(sigmoid(logits), labels) as in the papers' code, computed stably.
     """
     logits = ops.reshape(ops.cast(logits, "float32"), (-1,))
     labels = ops.broadcast_to(ops.reshape(ops.cast(labels, "float32"), (-1,)), ops.shape(logits))
-    per_sample = ops.maximum(logits, 0.0) - logits * labels + ops.log1p(ops.exp(-ops.abs(logits)))
-    if weights is None:
-        return ops.mean(per_sample)
-    weights = ops.reshape(ops.cast(weights, "float32"), (-1,))
-    return ops.sum(per_sample * weights) / ops.maximum(ops.sum(weights), 1.0)
+    return ops.mean(ops.maximum(logits, 0.0) - logits * labels + ops.log1p(ops.exp(-ops.abs(logits))))
 
 
-def binary_accuracy(logits, labels, weights=None):
+def binary_accuracy(logits, labels):
     """Fraction of logits on the side of 0 that `labels` (0/1) give."""
     logits = ops.reshape(ops.cast(logits, "float32"), (-1,))
     labels = ops.reshape(ops.cast(labels, "float32"), (-1,))
-    hits = ops.cast(ops.equal(ops.cast(logits > 0, "float32"), labels), "float32")
-    if weights is None:
-        return ops.mean(hits)
-    weights = ops.reshape(ops.cast(weights, "float32"), (-1,))
-    return ops.sum(hits * weights) / ops.maximum(ops.sum(weights), 1.0)
+    return ops.mean(ops.cast(ops.equal(ops.cast(logits > 0, "float32"), labels), "float32"))
 
 
 def half_squared_distance(a, b):

@@ -6,7 +6,10 @@ from keras_syncgan.utils import atomic_write
 
 
 def image_grid(rows, row_labels=None, column_labels=None, cell_size=1.0):
-    """A matplotlib figure of image rows: `rows` is a list of arrays `(n, height, width[, channels])`."""
+    """A matplotlib figure of image rows: `rows` is a list of arrays `(n, height, width[, channels])`.
+
+    Float images are shown on [0, 1] (values outside are clipped); uint8 images on [0, 255].
+    """
     import matplotlib.pyplot as plt
 
     n_cols = max(len(r) for r in rows)
@@ -18,9 +21,10 @@ def image_grid(rows, row_labels=None, column_labels=None, cell_size=1.0):
             for spine in ax.spines.values():
                 spine.set_visible(False)
             if j < len(row):
-                image = np.asarray(row[j], dtype=np.float32)
+                image = np.asarray(row[j])
+                image = image / 255.0 if image.dtype == np.uint8 else image.astype(np.float32)
                 image = image[..., 0] if image.ndim == 3 and image.shape[-1] == 1 else image
-                ax.imshow(np.clip(image, 0, 1) if image.dtype.kind == "f" else image, cmap="gray",
+                ax.imshow(np.clip(image, 0, 1), cmap="gray",
                           vmin=0, vmax=1, aspect="auto" if image.shape[0] != image.shape[1] else "equal")
             if j == 0 and row_labels:
                 ax.set_ylabel(row_labels[i], rotation=0, ha="right", va="center", fontsize=8)

@@ -23,7 +23,7 @@ from keras_syncgan.models.syncgan import SyncGAN
 WIDTHS = {"authors": {"filters": 128, "hidden": 256}, "cpu": {"filters": 32, "hidden": 128}}
 # A 128 x 64 spectrogram has 10.4x the pixels of a 28 x 28 image: at 32 filters its networks would
 # make MNIST <-> speech 253 GFLOP per iteration of 32 + 32 pairs, 6x MNIST <-> Fashion-MNIST's 42.
-# 12 filters (96 at the generator's 16 x 8 base) bring it to 57 GFLOP (`benchmarks/flops.py`), about
+# 12 filters (48 channels at the generator's 16 x 8 base) bring it to 57 GFLOP (`benchmarks/flops.py`), about
 # 1/15 of the authors' MNIST nets, like the CPU width itself.
 CPU_SPECTROGRAM_FILTERS = 12
 

@@ -47,6 +47,14 @@ def describe(value):
 
 
 def _umask():
-    mask = os.umask(0)
+    """The process's umask, read without changing it where Linux allows (`os.umask` alone must
+    set a new one, which a file created by another thread in that moment would get)."""
+    try:
+        for line in pathlib.Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except OSError:
+        pass
+    mask = os.umask(0o077)  # the briefly set mask is the restrictive one, should a file appear meanwhile
     os.umask(mask)
     return mask

@@ -5,6 +5,7 @@ eager steps), so each preset trains through the real code path in seconds.
 """
 
 import csv
+import dataclasses
 import json
 import os
 import subprocess
@@ -16,8 +17,16 @@ import pytest
 
 from keras_syncgan import cli, recipes
 
-RUN_FILES = ["backup/latest.weights.h5", "backup/training_metadata.json", "config.json", "metrics.csv",
-             "metrics.md", "model.keras", "training_log.csv"]
+RUN_FILES = ["backup/training_metadata.json", "config.json", "metrics.csv", "metrics.md", "model.keras",
+             "training_log.csv"]
+
+
+def assert_run_files(run_dir, extra):
+    for name in RUN_FILES + extra:
+        assert (run_dir / name).is_file(), name
+    # The backup's weights: one file, the one its metadata commits to.
+    committed = json.loads((run_dir / "backup" / "training_metadata.json").read_text())["weights"]
+    assert [p.name for p in (run_dir / "backup").glob("*.weights.h5")] == [committed]
 
 
 def _train(preset, run_dir, *options):
@@ -102,8 +111,7 @@ def test_training_writes_the_run_directory_and_a_rerun_resumes(tmp_path):
     run_dir = tmp_path / "run"
     first = _train("syncgan-mnist-fashion", run_dir, "--steps", "2")
     assert first.initial_epoch == 0 and first.history.epoch == [0, 1]
-    for name in RUN_FILES + ["pairs.png", "grids/samples_epoch_001.png", "grids/samples_epoch_002.png"]:
-        assert (run_dir / name).is_file(), name
+    assert_run_files(run_dir, ["pairs.png", "grids/samples_epoch_001.png", "grids/samples_epoch_002.png"])
     config = json.loads((run_dir / "config.json").read_text())
     assert config["preset"] == "syncgan-mnist-fashion" and config["steps"] == 2 and config["paired_fraction"] == 1.0
     assert config["command"].startswith("python -m keras_syncgan train syncgan-mnist-fashion --tiny")
@@ -173,8 +181,7 @@ def test_the_adversarial_synchronizer_option_reaches_the_model_and_the_run_confi
 def test_evaluate_reads_a_run_directory_and_writes_the_tables(tmp_path, capsys):
     run_dir = tmp_path / "cvaegan"
     trained = _train("cvaegan-fashion", run_dir, "--steps", "1")
-    for name in RUN_FILES + ["classes.png", "grids/samples_epoch_001.png"]:
-        assert (run_dir / name).is_file(), name
+    assert_run_files(run_dir, ["classes.png", "grids/samples_epoch_001.png"])
     (run_dir / "metrics.csv").unlink()
     (run_dir / "metrics.md").unlink()
     capsys.readouterr()
@@ -204,6 +211,20 @@ def test_evaluate_reads_a_run_directory_and_writes_the_tables(tmp_path, capsys):
     np.testing.assert_allclose(reloaded.generate([0, 1], z=z), trained.model.generate([0, 1], z=z), atol=1e-6)
 
 
+
+def test_evaluate_blames_a_missing_dataset_on_the_data_not_on_run_dir(tmp_path, monkeypatch):
+    run_dir = tmp_path / "cvaegan"
+    _train("cvaegan-fashion", run_dir, "--steps", "1")
+
+    def absent_data():
+        raise FileNotFoundError("Fashion-MNIST not found in /nowhere")
+
+    real_get = recipes.get
+    monkeypatch.setattr(recipes, "get", lambda name, tiny=False: dataclasses.replace(real_get(name, tiny), data=absent_data))
+    with pytest.raises(FileNotFoundError, match="Fashion-MNIST not found in /nowhere"):
+        cli.main(["evaluate", str(run_dir)])  # the data's own error, not argparse's "argument run_dir: ..."
+
+
 @pytest.mark.parametrize("preset, files", [
     ("syncgan-mnist-fashion-semi", ["pairs.png"]),
     ("syncgan-mnist-speech", ["pairs.png", "audio/epoch_001.png", "audio/epoch_001_00.wav", "audio_samples.csv"]),
@@ -211,8 +232,7 @@ def test_evaluate_reads_a_run_directory_and_writes_the_tables(tmp_path, capsys):
 def test_every_syncgan_preset_trains_through_the_cli(preset, files, tmp_path):
     run_dir = tmp_path / preset
     result = _train(preset, run_dir, "--steps", "1", *(["--paired-fraction", "0.2"] if "semi" in preset else []))
-    for name in RUN_FILES + files:
-        assert (run_dir / name).is_file(), name
+    assert_run_files(run_dir, files)
     config = json.loads((run_dir / "config.json").read_text())
     assert config["paired_fraction"] == (0.2 if "semi" in preset else 1.0)
     modalities = list(recipes.RECIPES[preset].evaluators)

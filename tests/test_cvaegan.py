@@ -317,6 +317,9 @@ ONE_HOT_9 = np.eye(9, dtype="float32")[[0, 1, 2]]
     (lambda m: m.morph(1, z_start=np.zeros(3)), r"`z_start`.*\(8,\)"),
     (lambda m: m.augment(0), "`n_per_class`"),
     (lambda m: m.augment(2, classes=[3, 11]), r"`classes`.*\[0, 10\)"),
+    (lambda m: m.generate([0, 1], batch_size=0), r"`batch_size` must be an integer >= 1; received batch_size=0"),
+    (lambda m: small_cvaegan(centre_momentum="0.5"),
+     r"`centre_momentum` must be a number in \[0, 1\); received centre_momentum='0.5'"),
 ])
 def test_inference_rejects_bad_input(call, match):
     with pytest.raises(ValueError, match=match):

@@ -1,3 +1,5 @@
+import io
+
 import numpy as np
 import pytest
 
@@ -66,3 +68,22 @@ def test_unavailable_dataset_lists_what_was_tried(monkeypatch, tmp_path):
     monkeypatch.setattr(images, "FASHION_MNIST_DEBIAN_DIR", tmp_path / "absent")
     with pytest.raises(images.DatasetUnavailableError, match="(?s)absent.*apt-get install dataset-fashion-mnist"):
         images.load_fashion_mnist(allow_download=False)
+
+
+class CutOffResponse(io.BytesIO):
+    """A download that delivers some bytes, then loses the connection."""
+
+    def read(self, size=-1):
+        if self.tell() > 0:
+            raise TimeoutError("connection lost")
+        return super().read(4)
+
+
+def test_a_cut_off_download_leaves_no_file_that_looks_complete(monkeypatch, tmp_path):
+    monkeypatch.setenv("KERAS_SYNCGAN_HOME", str(tmp_path))
+    monkeypatch.setattr(images, "FASHION_MNIST_DEBIAN_DIR", tmp_path / "absent")
+    monkeypatch.setattr(images.urllib.request, "urlopen", lambda url, timeout: CutOffResponse(b"\x1f\x8b partial"))
+    for _ in range(2):  # the second call must not take a partial file from the first for the dataset
+        with pytest.raises(images.DatasetUnavailableError, match="connection lost"):
+            images.load_fashion_mnist(allow_download=True)
+    assert not [p for p in tmp_path.rglob("*") if p.is_file()]

@@ -105,6 +105,7 @@ def test_a_resumed_run_draws_the_batches_the_uninterrupted_run_would_have_on_bot
     ({"batch_size": 1}, "batch_size"),
     ({"paired_fraction": 0.0}, "paired_fraction"),
     ({"paired_fraction": 1.5}, "paired_fraction"),
+    ({"paired_fraction": "a"}, r"`paired_fraction` must be a number in \(0, 1\]; received paired_fraction='a'"),
     ({"pair_by": "speaker"}, "pair_by"),
 ])
 def test_sampler_rejects_bad_arguments(kwargs, argument):

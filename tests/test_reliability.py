@@ -128,6 +128,61 @@ def test_saves_are_atomic_and_keep_the_usual_permissions(tmp_path):
 
 
 
+class KeepWeightsAtEpochEnd(keras.callbacks.Callback):
+    def on_epoch_end(self, epoch, logs=None):
+        self.weights = [keras.ops.convert_to_numpy(v) for v in self.model.weights]
+
+
+def test_a_kill_between_a_backups_weights_and_its_commit_resumes_from_the_previous_backup(
+        digits_pairs, tmp_path, monkeypatch):
+    from keras_syncgan.callbacks import backup_and_restore
+    from keras_syncgan.data import paired_dataset
+
+    x, y, _, _ = digits_pairs
+    dataset, _ = paired_dataset(x, y, batch_size=32, seed=0)
+    backup, recorder = tmp_path / "backup", KeepWeightsAtEpochEnd()
+    model = small_syncgan()
+    model.compile()
+    model.fit(dataset.repeat(), epochs=1, steps_per_epoch=2, verbose=0,
+              callbacks=[recorder, BackupAndRestore(str(backup), delete_checkpoint=False)])
+    after_epoch_1 = recorder.weights
+
+    def killed_before_the_commit(path, write_fn, suffix=None):
+        raise KeyboardInterrupt("killed")  # the epoch-2 weights file is written, its commit is not
+
+    monkeypatch.setattr(backup_and_restore, "atomic_write", killed_before_the_commit)
+    with pytest.raises(KeyboardInterrupt):
+        model.fit(dataset.repeat(), epochs=2, steps_per_epoch=2, verbose=0,
+                  callbacks=[BackupAndRestore(str(backup), delete_checkpoint=False)])
+    monkeypatch.undo()
+    assert sorted(p.name for p in backup.glob("*.weights.h5")) == [
+        "epoch_00001_batch_00000.weights.h5", "epoch_00002_batch_00000.weights.h5"]
+
+    resumed = small_syncgan(seed=1)  # other initial weights: all must come from the backup
+    resumed.compile()
+    restore = BackupAndRestore(str(backup), delete_checkpoint=False)
+    restore.set_model(resumed)
+    restore.on_train_begin()
+    assert resumed._initial_epoch == 1
+    for saved, loaded in zip(after_epoch_1, resumed.weights, strict=True):
+        np.testing.assert_array_equal(keras.ops.convert_to_numpy(loaded), saved)
+    resumed.fit(dataset.repeat(), epochs=2, steps_per_epoch=2, verbose=0, callbacks=[restore])
+    assert json.loads((backup / "training_metadata.json").read_text())["epoch"] == 2
+    assert [p.name for p in backup.glob("*.weights.h5")] == ["epoch_00002_batch_00000.weights.h5"]
+
+
+def test_loading_weights_saved_with_ema_into_a_model_without_names_the_counts(tmp_path):
+    with_ema, without = small_syncgan(ema_decay=0.9), small_syncgan()
+    path = tmp_path / "ema.weights.h5"
+    with_ema.save_weights(path)
+    with pytest.raises(ValueError, match=r"hold \d+ variables of the SyncGAN itself, but this SyncGAN has 0"):
+        without.load_weights(path)
+    without.save_weights(path)
+    with pytest.raises(ValueError, match=r"hold 0 variables of the SyncGAN itself, but this SyncGAN has \d+"):
+        with_ema.load_weights(path)
+
+
+
 @pytest.mark.parametrize("kind", ["syncgan", pytest.param("cvaegan", marks=pytest.mark.slow)])
 def test_two_replica_step_equals_one_device_step_on_the_same_global_batch(kind, tmp_path):
     _, (report,) = run_worker("distributed", kind, tmp_path)

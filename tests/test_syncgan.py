@@ -136,6 +136,7 @@ def test_generate_shares_z_across_modalities():
     ({"n": 3, "z": np.zeros((3, 16))}, "exactly one of"),
     ({"n": 0}, "`n`"),
     ({"z": np.zeros((3, 15))}, r"\(n, 16\)"),
+    ({"n": 3, "batch_size": 0}, r"`batch_size` must be an integer >= 1; received batch_size=0"),
 ])
 def test_generate_rejects_bad_arguments(kwargs, match):
     with pytest.raises(ValueError, match=match):
@@ -205,6 +206,8 @@ def test_generator_ema_follows_its_formula_is_used_for_sampling_and_is_saved(dig
     np.testing.assert_allclose(restored.generate(z=z)["digit"], sampled, atol=1e-6)
     with pytest.raises(ValueError, match="ema_decay"):
         small_syncgan(ema_decay=1.5)
+    with pytest.raises(ValueError, match=r"`ema_decay` must be None or a number in \(0, 1\); received ema_decay='x'"):
+        small_syncgan(ema_decay="x")
 
 
 def test_inversion_uses_the_generator_that_generate_samples_from(digits_pairs):

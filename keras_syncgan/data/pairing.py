@@ -15,7 +15,7 @@ them into a `tf.data.Dataset` that gathers the samples, batches and prefetches.
 
 import numpy as np
 
-from keras_syncgan.metrics.validation import as_labels, as_unit_images
+from keras_syncgan.metrics.validation import as_labels, as_unit_images, check_number
 from keras_syncgan.utils import describe
 
 
@@ -40,8 +40,7 @@ class PairSampler:
             raise ValueError(f"`labels` must be a dict of at least two modalities; received {describe(labels)}.")
         if not isinstance(batch_size, (int, np.integer)) or batch_size < 2:
             raise ValueError(f"`batch_size` must be an int >= 2 (half synchronous, half asynchronous); received {batch_size!r}.")
-        if not 0.0 < float(paired_fraction) <= 1.0:
-            raise ValueError(f"`paired_fraction` must be in (0, 1]; received {paired_fraction!r}.")
+        check_number(paired_fraction, "paired_fraction", "a number in (0, 1]", lambda v: 0.0 < v <= 1.0)
         if pair_by not in ("label", "index"):
             raise ValueError(f"`pair_by` must be 'label' or 'index'; received {pair_by!r}.")
         self.modalities = list(labels)

@@ -14,6 +14,16 @@ from keras_syncgan.utils import describe
 PROBABILITY_TOLERANCE = 1e-3
 
 
+def check_number(value, name, expected, holds):
+    """Returns `value` as a float, or raises if it is not a real number for which `holds(value)` is true.
+
+    `expected` completes "must be ...", e.g. "a number in (0, 1)".
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not holds(float(value)):
+        raise ValueError(f"`{name}` must be {expected}; received {name}={value!r}.")
+    return float(value)
+
+
 def check_positive_int(value, name, minimum=1):
     """Returns `value` as an int, or raises if it is not an integer >= `minimum`."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:

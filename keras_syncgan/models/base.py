@@ -22,6 +22,7 @@ import os
 import keras
 from keras import ops
 
+from keras_syncgan.metrics.validation import check_number
 from keras_syncgan.utils import atomic_write, describe
 
 
@@ -61,11 +62,10 @@ class GANModel(keras.Model):
         super().__init__(**kwargs)
         if not isinstance(latent_dim, int) or latent_dim < 1:
             raise ValueError(f"`latent_dim` must be a positive int; received {describe(latent_dim)}.")
-        if ema_decay is not None and not 0.0 < float(ema_decay) < 1.0:
-            raise ValueError(f"`ema_decay` must be None or in (0, 1); received {ema_decay!r}.")
         self.latent_dim = latent_dim
         self.seed = seed
-        self.ema_decay = None if ema_decay is None else float(ema_decay)
+        self.ema_decay = None if ema_decay is None else check_number(
+            ema_decay, "ema_decay", "None or a number in (0, 1)", lambda v: 0.0 < v < 1.0)
         self.seed_generator = keras.random.SeedGenerator(seed)
         self.trackers = {name: keras.metrics.Mean(name=name) for name in self.tracker_names()}
         self.optimizers = None
@@ -216,7 +216,13 @@ class GANModel(keras.Model):
         store["seed_generator_state"] = keras.ops.convert_to_numpy(self.seed_generator.state)
 
     def load_own_variables(self, store):
-        for i, variable in enumerate(self._trainable_variables + self._non_trainable_variables):
+        own = self._trainable_variables + self._non_trainable_variables
+        saved = len(store.keys()) - ("seed_generator_state" in store)
+        if saved != len(own):  # e.g. EMA weights saved by a model with `ema_decay` into one without
+            raise ValueError(f"The weights being loaded hold {saved} variables of the {type(self).__name__} itself, "
+                             f"but this {type(self).__name__} has {len(own)} ({[v.name for v in own]}); "
+                             "load weights saved by a model of the same configuration (e.g. the same `ema_decay`).")
+        for i, variable in enumerate(own):
             variable.assign(store[str(i)])
         if "seed_generator_state" in store:
             self.seed_generator.state.assign(store["seed_generator_state"])

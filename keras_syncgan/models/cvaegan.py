@@ -10,7 +10,7 @@ from keras import ops
 from keras_syncgan.latent import optimize_latents
 from keras_syncgan.losses import (bce_with_logits, class_accuracy, half_squared_distance, kl_divergence,
                                   softmax_cross_entropy)
-from keras_syncgan.metrics.validation import as_real_array, as_unit_images
+from keras_syncgan.metrics.validation import as_real_array, as_unit_images, check_number, check_positive_int
 from keras_syncgan.models.base import GANModel, cross_replica_sum, to_float_images
 from keras_syncgan.utils import describe
 
@@ -128,9 +128,8 @@ class CVAEGAN(GANModel):
         self.pairwise_weight = float(pairwise_weight)
         self.discriminator_matching_weight = float(discriminator_matching_weight)
         self.classifier_matching_weight = float(classifier_matching_weight)
-        if not 0.0 <= centre_momentum < 1.0:
-            raise ValueError(f"`centre_momentum` must be in [0, 1); received {centre_momentum!r}.")
-        self.centre_momentum = float(centre_momentum)
+        self.centre_momentum = check_number(centre_momentum, "centre_momentum", "a number in [0, 1)",
+                                            lambda v: 0.0 <= v < 1.0)
         self._check_networks()
         self.centres = {}
         if mode in _FEATURE_MATCHING_MODES:
@@ -181,7 +180,8 @@ class CVAEGAN(GANModel):
         x, c = self._unpack(data)
         n = ops.shape(x)[0]
         z_prior = self.noise(n)
-        # The reparameterisation noise is drawn once, so that E's and G's steps see the same z.
+        # The reparameterisation noise is drawn once, so that E's and G's steps sample z with the same
+        # epsilon (G's step recomputes mu and sigma with the encoder E's step has just updated).
         epsilon = self.noise(n) if self.encoder is not None else None
         logs = {}
 
@@ -534,7 +534,7 @@ def mean_feature_matching(centres, real, generated, groups, momentum):
 # --------------------------------------------------------------------- helpers
 def _batched(fn, batch_size, *arrays):
     """`fn` over slices of numpy arrays, concatenated, as numpy."""
-    n = len(arrays[0])
+    batch_size, n = check_positive_int(batch_size, "batch_size"), len(arrays[0])
     return np.concatenate([ops.convert_to_numpy(fn(*(a[i:i + batch_size] for a in arrays)))
                            for i in range(0, n, batch_size)])
 

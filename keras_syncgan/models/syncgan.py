@@ -4,7 +4,7 @@ from keras import ops
 
 from keras_syncgan.latent import best_of_restarts, optimize_latents
 from keras_syncgan.losses import bce_with_logits, binary_accuracy
-from keras_syncgan.metrics.validation import as_real_array, as_unit_images
+from keras_syncgan.metrics.validation import as_real_array, as_unit_images, check_positive_int
 from keras_syncgan.models.base import GANModel, check_batch, to_float_images
 from keras_syncgan.utils import describe
 
@@ -188,6 +188,7 @@ class SyncGAN(GANModel):
         z = as_real_array(keras.ops.convert_to_numpy(z), "z")
         if z.ndim != 2 or z.shape[1] != self.latent_dim:
             raise ValueError(f"`z` must have shape (n, {self.latent_dim}) (latent_dim); received shape {z.shape}.")
+        batch_size = check_positive_int(batch_size, "batch_size")
         outputs = {m: [] for m in self.modalities}
         with self.ema_weights_in_use():
             for start in range(0, len(z), batch_size):
@@ -204,7 +205,10 @@ class SyncGAN(GANModel):
         Minimises, for every sample at once, sum_pixels (G_m(z) - x)^2 + prior_weight * ||z||^2 over z
         with the generator frozen (inference mode; its EMA weights when `ema_decay` is set, as in
         `generate`). The defaults are the authors' procedure: z ~ N(0, I), 1,500 steps of plain
-        gradient descent with learning rate 0.1, no prior.
+        gradient descent with learning rate 0.1, no prior. One difference in scaling: the authors
+        average the loss over their batch, which divides each sample's step by the batch size; here
+        the per-sample losses are summed, so each sample takes steps of 0.1 whatever the number of
+        samples inverted together (the authors' step for a batch of one).
         Options that may do better: `optimizer="adam"`, a few `restarts` (the best one per sample is
         kept), a small `prior_weight`, or a warm start `z0`.
 
@@ -314,7 +318,7 @@ class SyncGAN(GANModel):
         """The synchronizer's P(synchronous) for tuples `{modality: x}` (uint8 or float in [0, 1])."""
         check_batch("samples", samples, self.sample_shapes)
         samples = {m: as_unit_images(x, f"samples[{m!r}]") for m, x in samples.items()}
-        n = len(samples[self.modalities[0]])
+        n, batch_size = len(samples[self.modalities[0]]), check_positive_int(batch_size, "batch_size")
         probabilities = []
         for start in range(0, n, batch_size):
             batch = {m: keras.ops.convert_to_tensor(x[start:start + batch_size]) for m, x in samples.items()}

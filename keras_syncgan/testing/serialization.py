@@ -36,6 +36,8 @@ def run_serialization_test(instance, inputs, atol=1e-6):
             wrapper.save(path)
             restored = keras.models.load_model(path).layers[0]
     assert type(restored) is type(instance), f"loaded a {type(restored).__name__}, saved a {type(instance).__name__}"
+    assert len(restored.weights) == len(instance.weights), (
+        f"{len(instance.weights)} weights saved, {len(restored.weights)} loaded")
     for saved, loaded in zip(instance.weights, restored.weights):
         np.testing.assert_array_equal(keras.ops.convert_to_numpy(saved), keras.ops.convert_to_numpy(loaded),
                                       err_msg=f"weight {saved.path} differs after loading")
