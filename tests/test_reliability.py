@@ -171,6 +171,33 @@ def test_a_kill_between_a_backups_weights_and_its_commit_resumes_from_the_previo
     assert [p.name for p in backup.glob("*.weights.h5")] == ["epoch_00002_batch_00000.weights.h5"]
 
 
+def test_double_checkpoint_falls_back_to_the_previous_backup_when_the_latest_is_unreadable(digits_pairs, tmp_path):
+    from keras_syncgan.data import paired_dataset
+
+    x, y, _, _ = digits_pairs
+    dataset, _ = paired_dataset(x, y, batch_size=32, seed=0)
+    backup, recorder = tmp_path / "backup", KeepWeightsAtEpochEnd()
+    model = small_syncgan()
+    model.compile()
+    model.fit(dataset.repeat(), epochs=1, steps_per_epoch=2, verbose=0,
+              callbacks=[recorder, BackupAndRestore(str(backup), delete_checkpoint=False, double_checkpoint=True)])
+    after_epoch_1 = recorder.weights
+    model.fit(dataset.repeat(), epochs=2, initial_epoch=1, steps_per_epoch=2, verbose=0,
+              callbacks=[BackupAndRestore(str(backup), delete_checkpoint=False, double_checkpoint=True)])
+    assert sorted(p.name for p in backup.glob("*.weights.h5")) == [
+        "epoch_00001_batch_00000.weights.h5", "epoch_00002_batch_00000.weights.h5"]
+    (backup / "epoch_00002_batch_00000.weights.h5").write_bytes(b"damaged by a disk error")
+
+    resumed = small_syncgan(seed=1)
+    resumed.compile()
+    restore = BackupAndRestore(str(backup), delete_checkpoint=False, double_checkpoint=True)
+    restore.set_model(resumed)
+    restore.on_train_begin()
+    assert resumed._initial_epoch == 1
+    for saved, loaded in zip(after_epoch_1, resumed.weights, strict=True):
+        np.testing.assert_array_equal(keras.ops.convert_to_numpy(loaded), saved)
+
+
 def test_loading_weights_saved_with_ema_into_a_model_without_names_the_counts(tmp_path):
     with_ema, without = small_syncgan(ema_decay=0.9), small_syncgan()
     path = tmp_path / "ema.weights.h5"
