@@ -133,19 +133,38 @@ class KeepWeightsAtEpochEnd(keras.callbacks.Callback):
         self.weights = [keras.ops.convert_to_numpy(v) for v in self.model.weights]
 
 
-def test_a_kill_between_a_backups_weights_and_its_commit_resumes_from_the_previous_backup(
-        digits_pairs, tmp_path, monkeypatch):
-    from keras_syncgan.callbacks import backup_and_restore
+def _backed_up_first_epoch(digits_pairs, backup, **options):
+    """A small SyncGAN trained one epoch with a backup: (model, dataset, its weights after that epoch)."""
     from keras_syncgan.data import paired_dataset
 
     x, y, _, _ = digits_pairs
     dataset, _ = paired_dataset(x, y, batch_size=32, seed=0)
-    backup, recorder = tmp_path / "backup", KeepWeightsAtEpochEnd()
-    model = small_syncgan()
+    recorder, model = KeepWeightsAtEpochEnd(), small_syncgan()
     model.compile()
     model.fit(dataset.repeat(), epochs=1, steps_per_epoch=2, verbose=0,
-              callbacks=[recorder, BackupAndRestore(str(backup), delete_checkpoint=False)])
-    after_epoch_1 = recorder.weights
+              callbacks=[recorder, BackupAndRestore(str(backup), delete_checkpoint=False, **options)])
+    return model, dataset, recorder.weights
+
+
+def _assert_restores_first_epoch(backup, after_epoch_1, **options):
+    """A fresh model (other initial weights) restored from `backup` starts after epoch 1, with its weights."""
+    resumed = small_syncgan(seed=1)
+    resumed.compile()
+    restore = BackupAndRestore(str(backup), delete_checkpoint=False, **options)
+    restore.set_model(resumed)
+    restore.on_train_begin()
+    assert resumed._initial_epoch == 1
+    for saved, loaded in zip(after_epoch_1, resumed.weights, strict=True):
+        np.testing.assert_array_equal(keras.ops.convert_to_numpy(loaded), saved)
+    return resumed, restore
+
+
+def test_a_kill_between_a_backups_weights_and_its_commit_resumes_from_the_previous_backup(
+        digits_pairs, tmp_path, monkeypatch):
+    from keras_syncgan.callbacks import backup_and_restore
+
+    backup = tmp_path / "backup"
+    model, dataset, after_epoch_1 = _backed_up_first_epoch(digits_pairs, backup)
 
     def killed_before_the_commit(path, write_fn, suffix=None):
         raise KeyboardInterrupt("killed")  # the epoch-2 weights file is written, its commit is not
@@ -158,44 +177,21 @@ def test_a_kill_between_a_backups_weights_and_its_commit_resumes_from_the_previo
     assert sorted(p.name for p in backup.glob("*.weights.h5")) == [
         "epoch_00001_batch_00000.weights.h5", "epoch_00002_batch_00000.weights.h5"]
 
-    resumed = small_syncgan(seed=1)  # other initial weights: all must come from the backup
-    resumed.compile()
-    restore = BackupAndRestore(str(backup), delete_checkpoint=False)
-    restore.set_model(resumed)
-    restore.on_train_begin()
-    assert resumed._initial_epoch == 1
-    for saved, loaded in zip(after_epoch_1, resumed.weights, strict=True):
-        np.testing.assert_array_equal(keras.ops.convert_to_numpy(loaded), saved)
+    resumed, restore = _assert_restores_first_epoch(backup, after_epoch_1)
     resumed.fit(dataset.repeat(), epochs=2, steps_per_epoch=2, verbose=0, callbacks=[restore])
     assert json.loads((backup / "training_metadata.json").read_text())["epoch"] == 2
     assert [p.name for p in backup.glob("*.weights.h5")] == ["epoch_00002_batch_00000.weights.h5"]
 
 
 def test_double_checkpoint_falls_back_to_the_previous_backup_when_the_latest_is_unreadable(digits_pairs, tmp_path):
-    from keras_syncgan.data import paired_dataset
-
-    x, y, _, _ = digits_pairs
-    dataset, _ = paired_dataset(x, y, batch_size=32, seed=0)
-    backup, recorder = tmp_path / "backup", KeepWeightsAtEpochEnd()
-    model = small_syncgan()
-    model.compile()
-    model.fit(dataset.repeat(), epochs=1, steps_per_epoch=2, verbose=0,
-              callbacks=[recorder, BackupAndRestore(str(backup), delete_checkpoint=False, double_checkpoint=True)])
-    after_epoch_1 = recorder.weights
+    backup = tmp_path / "backup"
+    model, dataset, after_epoch_1 = _backed_up_first_epoch(digits_pairs, backup, double_checkpoint=True)
     model.fit(dataset.repeat(), epochs=2, initial_epoch=1, steps_per_epoch=2, verbose=0,
               callbacks=[BackupAndRestore(str(backup), delete_checkpoint=False, double_checkpoint=True)])
     assert sorted(p.name for p in backup.glob("*.weights.h5")) == [
         "epoch_00001_batch_00000.weights.h5", "epoch_00002_batch_00000.weights.h5"]
     (backup / "epoch_00002_batch_00000.weights.h5").write_bytes(b"damaged by a disk error")
-
-    resumed = small_syncgan(seed=1)
-    resumed.compile()
-    restore = BackupAndRestore(str(backup), delete_checkpoint=False, double_checkpoint=True)
-    restore.set_model(resumed)
-    restore.on_train_begin()
-    assert resumed._initial_epoch == 1
-    for saved, loaded in zip(after_epoch_1, resumed.weights, strict=True):
-        np.testing.assert_array_equal(keras.ops.convert_to_numpy(loaded), saved)
+    _assert_restores_first_epoch(backup, after_epoch_1, double_checkpoint=True)
 
 
 def test_loading_weights_saved_with_ema_into_a_model_without_names_the_counts(tmp_path):
