@@ -29,6 +29,7 @@ import time
 import numpy as np
 
 from keras_syncgan import presets, recipes
+from keras_syncgan.utils import atomic_write_text
 
 CONFIG_FILE = "config.json"
 MODEL_FILE = "model.keras"
@@ -185,14 +186,8 @@ def _resumed_epoch(backup_dir):
     return json.loads(metadata.read_text())["epoch"] if metadata.exists() else 0
 
 
-def _write_text(path, text):
-    from keras_syncgan.utils import atomic_write
-
-    atomic_write(path, lambda tmp: pathlib.Path(tmp).write_text(text))
-
-
 def _write_json(path, value):
-    _write_text(path, json.dumps(value, indent=2) + "\n")
+    atomic_write_text(path, json.dumps(value, indent=2) + "\n")
 
 
 class TrainResult:
@@ -289,17 +284,17 @@ def evaluate_run(run_dir, model=None, data=None):
     start = time.time()
     scorers = recipes.evaluators(recipe)  # loaded once for the metrics and the WAV listing
     table = recipes.evaluate(recipe, model, data, seed=settings["seed"], scorers=scorers)
-    _write_text(run_dir / "metrics.csv", table.to_csv(index=False))
+    atomic_write_text(run_dir / "metrics.csv", table.to_csv(index=False))
     markdown = markdown_table(table)
     header = f"{settings['preset']}, {steps} of {settings['steps']} steps"
     written = [run_dir / "metrics.csv", run_dir / "metrics.md"]
     if recipe.sound:
         heard = recipes.audio_listing(recipe, model, run_dir, steps // settings["steps_per_epoch"], scorers)
-        _write_text(run_dir / "audio_samples.csv", heard.to_csv(index=False))
+        atomic_write_text(run_dir / "audio_samples.csv", heard.to_csv(index=False))
         written.append(run_dir / "audio_samples.csv")
         markdown += (f"\n\nThe last epoch's WAVs, classified after a round trip (`{recipe.sound}_class`), beside "
                      f"the other samples from the same z:\n\n{markdown_table(heard)}")
-    _write_text(run_dir / "metrics.md", f"{header} (evaluated in {time.time() - start:.0f} s)\n\n{markdown}\n")
+    atomic_write_text(run_dir / "metrics.md", f"{header} (evaluated in {time.time() - start:.0f} s)\n\n{markdown}\n")
     print(f"\nMetrics of {run_dir} ({header}; baseline: real data scored the same way):\n{markdown}\n"
           f"Written: {', '.join(map(str, written))}")
     return table

@@ -36,6 +36,11 @@ def atomic_write(path, write_fn, suffix=None):
     return path
 
 
+def atomic_write_text(path, text):
+    """Writes `text` to `path` through `atomic_write`."""
+    return atomic_write(path, lambda tmp: pathlib.Path(tmp).write_text(text))
+
+
 def describe(value):
     """A short description of a value for error messages: type, shape and dtype."""
     shape = getattr(value, "shape", None)

@@ -166,10 +166,10 @@ def test_a_kill_between_a_backups_weights_and_its_commit_resumes_from_the_previo
     backup = tmp_path / "backup"
     model, dataset, after_epoch_1 = _backed_up_first_epoch(digits_pairs, backup)
 
-    def killed_before_the_commit(path, write_fn, suffix=None):
+    def killed_before_the_commit(path, text):
         raise KeyboardInterrupt("killed")  # the epoch-2 weights file is written, its commit is not
 
-    monkeypatch.setattr(backup_and_restore, "atomic_write", killed_before_the_commit)
+    monkeypatch.setattr(backup_and_restore, "atomic_write_text", killed_before_the_commit)
     with pytest.raises(KeyboardInterrupt):
         model.fit(dataset.repeat(), epochs=2, steps_per_epoch=2, verbose=0,
                   callbacks=[BackupAndRestore(str(backup), delete_checkpoint=False)])

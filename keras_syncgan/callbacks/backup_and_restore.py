@@ -4,7 +4,7 @@ import pathlib
 
 import keras
 
-from keras_syncgan.utils import atomic_write
+from keras_syncgan.utils import atomic_write_text
 
 
 class BackupAndRestore(keras.callbacks.BackupAndRestore):
@@ -44,11 +44,10 @@ class BackupAndRestore(keras.callbacks.BackupAndRestore):
         self.model.save_weights(os.path.join(self.backup_dir, name), overwrite=True)
         keep = {name}
         if self.double_checkpoint and os.path.exists(self._training_metadata_path):
-            previous = pathlib.Path(self._training_metadata_path).read_text()
-            atomic_write(self._prev_training_metadata_path, lambda tmp: pathlib.Path(tmp).write_text(previous))
-            keep.add(os.path.basename(self._committed(self._prev_training_metadata_path)[1]))
+            keep.add(os.path.basename(self._committed(self._training_metadata_path)[1]))
+            atomic_write_text(self._prev_training_metadata_path, pathlib.Path(self._training_metadata_path).read_text())
         metadata = json.dumps({"epoch": self._current_epoch, "batch": self._last_batch_seen, "weights": name})
-        atomic_write(self._training_metadata_path, lambda tmp: pathlib.Path(tmp).write_text(metadata))
+        atomic_write_text(self._training_metadata_path, metadata)
         # Only now, with the new weights committed, remove the files no commit names any more.
         for path in pathlib.Path(self.backup_dir).glob("*.weights.h5"):
             if path.name not in keep:
