@@ -3,7 +3,7 @@
     python -m keras_syncgan train PRESET [--steps N | --epochs N] [--steps-per-epoch N] [--batch-size N]
                                          [--width cpu|authors] [--paired-fraction F] [--adversarial-synchronizer]
                                          [--dtype-policy float32|mixed_bfloat16|mixed_float16]
-                                         [--seed S] [--output DIR]
+                                         [--ema-decay D] [--seed S] [--output DIR]
     python -m keras_syncgan evaluate RUN_DIR
 
 A run directory (default `outputs/runs/PRESET`) holds `config.json` (the preset and arguments),
@@ -35,16 +35,18 @@ CONFIG_FILE = "config.json"
 MODEL_FILE = "model.keras"
 # Arguments that define what a run directory's model is: a resumed run must repeat them.
 RUN_DEFINING = ("preset", "tiny", "width", "batch_size", "paired_fraction", "adversarial_synchronizer",
-                "dtype_policy", "seed", "steps_per_epoch")
+                "dtype_policy", "ema_decay", "seed", "steps_per_epoch")
 # What a run directory written before a defining argument existed had instead.
-RUN_DEFAULTS = {"adversarial_synchronizer": False, "dtype_policy": "float32"}
+RUN_DEFAULTS = {"adversarial_synchronizer": False, "dtype_policy": "float32", "ema_decay": None}
 DTYPE_POLICIES = ("float32", "mixed_bfloat16", "mixed_float16")
 STEPS_PER_EPOCH = 250
 
 
-def _number(kind, minimum, maximum=None, name=None):
-    """An argparse `type` accepting a `kind` in [minimum, maximum] (or (0, maximum] for minimum 0)."""
-    interval = f"in (0, {maximum}]" if minimum == 0 else f">= {minimum}"
+def _number(kind, minimum, maximum=None, name=None, open_above=False):
+    """An argparse `type` accepting a `kind` in [minimum, maximum] (or (0, maximum] for minimum 0;
+    `open_above` excludes `maximum` itself)."""
+    interval = (f"in (0, {maximum}{')' if open_above else ']'}" if minimum == 0
+                else f">= {minimum}")
 
     def parse(text):
         try:
@@ -52,7 +54,7 @@ def _number(kind, minimum, maximum=None, name=None):
         except ValueError:
             value = None
         low_ok = value is not None and (value > 0 if minimum == 0 else value >= minimum)
-        if not low_ok or (maximum is not None and value > maximum):
+        if not low_ok or (maximum is not None and (value >= maximum if open_above else value > maximum)):
             raise argparse.ArgumentTypeError(f"expected {'an integer' if kind is int else 'a number'} {interval}; "
                                              f"received {text!r}")
         return value
@@ -92,6 +94,9 @@ def build_parser():
     train.add_argument("--dtype-policy", choices=DTYPE_POLICIES, default="float32",
                        help="the networks' Keras dtype policy: mixed_bfloat16 computes in bfloat16 (fast on "
                        "CPUs with AMX or AVX-512 BF16, and on GPUs); weights, outputs and losses stay float32")
+    train.add_argument("--ema-decay", type=_number(float, 0, 1.0, name="decay", open_above=True),
+                       help="keep an exponential moving average of the generators' weights with this decay "
+                       "(e.g. 0.999); sampling, grids and evaluation then use it (default: none)")
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--output", type=pathlib.Path, help="run directory (default outputs/runs/PRESET)")
     train.add_argument("--tiny", action="store_true", help=argparse.SUPPRESS)  # tests: 8x8 digits, tiny networks
@@ -162,7 +167,7 @@ def settings_of(args, recipe):
         "batch_size": args.batch_size or recipe.batch_size,
         "paired_fraction": (args.paired_fraction or recipe.paired_fraction) if recipe.kind == "syncgan" else None,
         "adversarial_synchronizer": bool(args.adversarial_synchronizer), "dtype_policy": args.dtype_policy,
-        "seed": args.seed, "epochs": epochs, "steps_per_epoch": steps_per_epoch, "steps": epochs * steps_per_epoch,
+        "ema_decay": args.ema_decay, "seed": args.seed, "epochs": epochs, "steps_per_epoch": steps_per_epoch, "steps": epochs * steps_per_epoch,
         "output": str(output),
     }
 
@@ -213,6 +218,8 @@ def train(recipe, settings):
     keras.utils.set_random_seed(settings["seed"])
     data = recipe.data()
     options = {"adversarial_synchronizer": True} if settings["adversarial_synchronizer"] else {}
+    if settings.get("ema_decay") is not None:
+        options["ema_decay"] = settings["ema_decay"]
     # Only the trained networks take the run's policy: the evaluators stay float32.
     with dtype_policy(settings.get("dtype_policy", RUN_DEFAULTS["dtype_policy"])):
         model = recipes.build_model(recipe, data, settings["width"], settings["seed"], **options)

@@ -134,15 +134,15 @@ def test_training_writes_the_run_directory_and_a_rerun_resumes(tmp_path):
                   {**config, "adversarial_synchronizer": True, "steps": 4, "epochs": 4})
 
 
-def test_a_run_directory_from_before_the_adversarial_synchronizer_and_dtype_options_resumes(tmp_path):
+def test_a_run_directory_from_before_the_adversarial_synchronizer_dtype_and_ema_options_resumes(tmp_path):
     run_dir = tmp_path / "run"
     _train("syncgan-mnist-fashion", run_dir, "--steps", "1")
     config = json.loads((run_dir / "config.json").read_text())
-    del config["adversarial_synchronizer"], config["dtype_policy"]  # as written by earlier versions
+    del config["adversarial_synchronizer"], config["dtype_policy"], config["ema_decay"]  # as earlier versions wrote
     (run_dir / "config.json").write_text(json.dumps(config))
     resumed = _train("syncgan-mnist-fashion", run_dir, "--steps", "2")
     assert resumed.initial_epoch == 1 and resumed.model.adversarial_synchronizer is False
-    assert resumed.model.dtype_policy.name == "float32"
+    assert resumed.model.dtype_policy.name == "float32" and resumed.model.ema_decay is None
 
 
 def test_the_dtype_policy_reaches_the_trained_networks_only_and_defines_the_run(tmp_path, capsys):
@@ -176,6 +176,31 @@ def test_the_adversarial_synchronizer_option_reaches_the_model_and_the_run_confi
     import keras
 
     assert keras.models.load_model(run_dir / "model.keras").adversarial_synchronizer is True
+
+
+def test_the_ema_decay_option_reaches_the_model_defines_the_run_and_checks_its_value(tmp_path, capsys):
+    import keras
+
+    run_dir = tmp_path / "run"
+    result = _train("cvaegan-fashion", run_dir, "--steps", "2", "--ema-decay", "0.5")
+    model = result.model
+    assert model.ema_decay == 0.5 and json.loads((run_dir / "config.json").read_text())["ema_decay"] == 0.5
+    # Two EMA steps from the initial weights: the shadows differ from the trained weights, and
+    # sampling (hence grids and evaluation) uses the shadows.
+    z = np.random.default_rng(0).normal(size=(2, model.latent_dim)).astype("float32")
+    classes = np.array([0, 1])
+    with_ema = model.generate(classes, z=z)
+    without = keras.ops.convert_to_numpy(model.generator([keras.ops.convert_to_tensor(z),
+                                                          keras.ops.one_hot(classes, model.num_classes)], training=False))
+    assert not np.allclose(with_ema, without)
+    assert keras.models.load_model(run_dir / "model.keras").ema_decay == 0.5
+
+    error = _error_of(["train", "cvaegan-fashion", "--tiny", "--steps-per-epoch", "1", "--output", run_dir,
+                       "--steps", "3"], capsys)
+    assert "holds a run with ema_decay=0.5; this command has ema_decay=None" in error
+    for bad in ("1", "0", "x"):
+        error = _error_of(["train", "cvaegan-fashion", "--ema-decay", bad], capsys)
+        assert f"argument --ema-decay: expected a number in (0, 1.0); received '{bad}'" in error
 
 
 def test_evaluate_reads_a_run_directory_and_writes_the_tables(tmp_path, capsys):
