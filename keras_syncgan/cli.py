@@ -38,6 +38,9 @@ RUN_DEFINING = ("preset", "tiny", "width", "batch_size", "paired_fraction", "adv
                 "dtype_policy", "ema_decay", "seed", "steps_per_epoch")
 # What a run directory written before a defining argument existed had instead.
 RUN_DEFAULTS = {"adversarial_synchronizer": False, "dtype_policy": "float32", "ema_decay": None}
+# Run arguments that are model constructor options; passed only when not the default, so that a
+# preset's model never receives an option of another model kind (CVAE-GAN has no synchronizer).
+MODEL_OPTIONS = ("adversarial_synchronizer", "ema_decay")
 DTYPE_POLICIES = ("float32", "mixed_bfloat16", "mixed_float16")
 STEPS_PER_EPOCH = 250
 
@@ -167,8 +170,8 @@ def settings_of(args, recipe):
         "batch_size": args.batch_size or recipe.batch_size,
         "paired_fraction": (args.paired_fraction or recipe.paired_fraction) if recipe.kind == "syncgan" else None,
         "adversarial_synchronizer": bool(args.adversarial_synchronizer), "dtype_policy": args.dtype_policy,
-        "ema_decay": args.ema_decay, "seed": args.seed, "epochs": epochs, "steps_per_epoch": steps_per_epoch, "steps": epochs * steps_per_epoch,
-        "output": str(output),
+        "ema_decay": args.ema_decay, "seed": args.seed, "epochs": epochs, "steps_per_epoch": steps_per_epoch,
+        "steps": epochs * steps_per_epoch, "output": str(output),
     }
 
 
@@ -217,9 +220,7 @@ def train(recipe, settings):
 
     keras.utils.set_random_seed(settings["seed"])
     data = recipe.data()
-    options = {"adversarial_synchronizer": True} if settings["adversarial_synchronizer"] else {}
-    if settings.get("ema_decay") is not None:
-        options["ema_decay"] = settings["ema_decay"]
+    options = {key: settings[key] for key in MODEL_OPTIONS if settings.get(key, RUN_DEFAULTS[key]) != RUN_DEFAULTS[key]}
     # Only the trained networks take the run's policy: the evaluators stay float32.
     with dtype_policy(settings.get("dtype_policy", RUN_DEFAULTS["dtype_policy"])):
         model = recipes.build_model(recipe, data, settings["width"], settings["seed"], **options)

@@ -190,8 +190,8 @@ def test_the_ema_decay_option_reaches_the_model_defines_the_run_and_checks_its_v
     z = np.random.default_rng(0).normal(size=(2, model.latent_dim)).astype("float32")
     classes = np.array([0, 1])
     with_ema = model.generate(classes, z=z)
-    without = keras.ops.convert_to_numpy(model.generator([keras.ops.convert_to_tensor(z),
-                                                          keras.ops.one_hot(classes, model.num_classes)], training=False))
+    one_hot = keras.ops.one_hot(classes, model.num_classes)
+    without = keras.ops.convert_to_numpy(model.generator([keras.ops.convert_to_tensor(z), one_hot], training=False))
     assert not np.allclose(with_ema, without)
     assert keras.models.load_model(run_dir / "model.keras").ema_decay == 0.5
 
