@@ -2,7 +2,7 @@
 
     python -m keras_syncgan train PRESET [--steps N | --epochs N] [--steps-per-epoch N] [--batch-size N]
                                          [--width cpu|authors] [--paired-fraction F] [--adversarial-synchronizer]
-                                         [--dtype-policy float32|mixed_bfloat16|mixed_float16]
+                                         [--sync-weight W] [--dtype-policy float32|mixed_bfloat16|mixed_float16]
                                          [--ema-decay D] [--seed S] [--output DIR]
     python -m keras_syncgan evaluate RUN_DIR
 
@@ -35,21 +35,23 @@ CONFIG_FILE = "config.json"
 MODEL_FILE = "model.keras"
 # Arguments that define what a run directory's model is: a resumed run must repeat them.
 RUN_DEFINING = ("preset", "tiny", "width", "batch_size", "paired_fraction", "adversarial_synchronizer",
-                "dtype_policy", "ema_decay", "seed", "steps_per_epoch")
+                "sync_weight", "dtype_policy", "ema_decay", "seed", "steps_per_epoch")
 # What a run directory written before a defining argument existed had instead.
-RUN_DEFAULTS = {"adversarial_synchronizer": False, "dtype_policy": "float32", "ema_decay": None}
+RUN_DEFAULTS = {"adversarial_synchronizer": False, "sync_weight": 1.0, "dtype_policy": "float32", "ema_decay": None}
 # Run arguments that are model constructor options; passed only when not the default, so that a
 # preset's model never receives an option of another model kind (CVAE-GAN has no synchronizer).
-MODEL_OPTIONS = ("adversarial_synchronizer", "ema_decay")
+MODEL_OPTIONS = ("adversarial_synchronizer", "sync_weight", "ema_decay")
 DTYPE_POLICIES = ("float32", "mixed_bfloat16", "mixed_float16")
 STEPS_PER_EPOCH = 250
 
 
 def _number(kind, minimum, maximum=None, name=None, open_above=False):
     """An argparse `type` accepting a `kind` in [minimum, maximum] (or (0, maximum] for minimum 0;
-    `open_above` excludes `maximum` itself)."""
-    interval = (f"in (0, {maximum}{')' if open_above else ']'}" if minimum == 0
-                else f">= {minimum}")
+    `open_above` excludes `maximum` itself; no `maximum`: no upper bound)."""
+    if minimum == 0:
+        interval = f"in (0, {maximum}{')' if open_above else ']'}" if maximum is not None else "> 0"
+    else:
+        interval = f">= {minimum}"
 
     def parse(text):
         try:
@@ -94,6 +96,9 @@ def build_parser():
     train.add_argument("--adversarial-synchronizer", action="store_true",
                        help="SyncGAN: also train the synchronizer to reject generated shared-z tuples (the "
                        "authors' 2017 variant; default: real tuples only, as in their final code)")
+    train.add_argument("--sync-weight", type=_number(float, 0, name="weight"), default=1.0,
+                       help="SyncGAN: weight of the synchronizer term in the generators' loss, against 1 for "
+                       "the discriminators' terms (default 1, the authors')")
     train.add_argument("--dtype-policy", choices=DTYPE_POLICIES, default="float32",
                        help="the networks' Keras dtype policy: mixed_bfloat16 computes in bfloat16 (fast on "
                        "CPUs with AMX or AVX-512 BF16, and on GPUs); weights, outputs and losses stay float32")
@@ -121,6 +126,9 @@ def main(argv=None):
         if args.adversarial_synchronizer and recipe.kind != "syncgan":
             parser.error(f"argument --adversarial-synchronizer: applies to SyncGAN presets only; {args.preset} is a "
                          f"{recipe.kind} preset")
+        if args.sync_weight != RUN_DEFAULTS["sync_weight"] and recipe.kind != "syncgan":
+            parser.error(f"argument --sync-weight: applies to SyncGAN presets only; {args.preset} is a "
+                         f"{recipe.kind} preset (received --sync-weight {args.sync_weight})")
         try:
             return train(recipe, {**settings_of(args, recipe), "command": " ".join(["python -m keras_syncgan", *argv])})
         except (RunMismatchError, RunSettingsError) as error:
@@ -169,7 +177,8 @@ def settings_of(args, recipe):
         "preset": recipe.name, "tiny": bool(args.tiny), "width": recipe.width or args.width,
         "batch_size": args.batch_size or recipe.batch_size,
         "paired_fraction": (args.paired_fraction or recipe.paired_fraction) if recipe.kind == "syncgan" else None,
-        "adversarial_synchronizer": bool(args.adversarial_synchronizer), "dtype_policy": args.dtype_policy,
+        "adversarial_synchronizer": bool(args.adversarial_synchronizer), "sync_weight": args.sync_weight,
+        "dtype_policy": args.dtype_policy,
         "ema_decay": args.ema_decay, "seed": args.seed, "epochs": epochs, "steps_per_epoch": steps_per_epoch,
         "steps": epochs * steps_per_epoch, "output": str(output),
     }

@@ -134,15 +134,17 @@ def test_training_writes_the_run_directory_and_a_rerun_resumes(tmp_path):
                   {**config, "adversarial_synchronizer": True, "steps": 4, "epochs": 4})
 
 
-def test_a_run_directory_from_before_the_adversarial_synchronizer_dtype_and_ema_options_resumes(tmp_path):
+def test_a_run_directory_from_before_the_model_and_dtype_options_resumes(tmp_path):
     run_dir = tmp_path / "run"
     _train("syncgan-mnist-fashion", run_dir, "--steps", "1")
     config = json.loads((run_dir / "config.json").read_text())
-    del config["adversarial_synchronizer"], config["dtype_policy"], config["ema_decay"]  # as earlier versions wrote
+    for key in ("adversarial_synchronizer", "sync_weight", "dtype_policy", "ema_decay"):
+        del config[key]  # as earlier versions wrote
     (run_dir / "config.json").write_text(json.dumps(config))
     resumed = _train("syncgan-mnist-fashion", run_dir, "--steps", "2")
     assert resumed.initial_epoch == 1 and resumed.model.adversarial_synchronizer is False
     assert resumed.model.dtype_policy.name == "float32" and resumed.model.ema_decay is None
+    assert resumed.model.sync_weight == 1.0
 
 
 def test_the_dtype_policy_reaches_the_trained_networks_only_and_defines_the_run(tmp_path, capsys):
@@ -176,6 +178,28 @@ def test_the_adversarial_synchronizer_option_reaches_the_model_and_the_run_confi
     import keras
 
     assert keras.models.load_model(run_dir / "model.keras").adversarial_synchronizer is True
+
+
+def test_the_sync_weight_option_reaches_the_model_defines_the_run_and_checks_its_value(tmp_path, capsys):
+    import keras
+
+    run_dir = tmp_path / "run"
+    result = _train("syncgan-mnist-fashion", run_dir, "--steps", "1", "--sync-weight", "3")
+    assert result.model.sync_weight == 3.0 and json.loads((run_dir / "config.json").read_text())["sync_weight"] == 3.0
+    assert keras.models.load_model(run_dir / "model.keras").sync_weight == 3.0
+    # The weight scales the synchronizer term of the generators' loss (logged separately).
+    history = result.history.history
+    np.testing.assert_allclose(history["g_loss"][0], history["g_adversarial_loss"][0] + 3.0 * history["g_sync_loss"][0],
+                               rtol=1e-5)
+
+    error = _error_of(["train", "syncgan-mnist-fashion", "--tiny", "--steps-per-epoch", "1", "--output", run_dir,
+                       "--steps", "2"], capsys)
+    assert "holds a run with sync_weight=3.0; this command has sync_weight=1.0" in error
+    for bad in ("0", "-1", "x"):
+        error = _error_of(["train", "syncgan-mnist-fashion", "--sync-weight", bad], capsys)
+        assert f"argument --sync-weight: expected a number > 0; received '{bad}'" in error
+    error = _error_of(["train", "cvaegan-fashion", "--sync-weight", "2"], capsys)
+    assert "argument --sync-weight: applies to SyncGAN presets only; cvaegan-fashion is a cvaegan preset" in error
 
 
 def test_the_ema_decay_option_reaches_the_model_defines_the_run_and_checks_its_value(tmp_path, capsys):
