@@ -180,6 +180,16 @@ def test_the_adversarial_synchronizer_option_reaches_the_model_and_the_run_confi
     assert keras.models.load_model(run_dir / "model.keras").adversarial_synchronizer is True
 
 
+def _assert_the_option_defines_the_run_and_is_checked(capsys, preset, run_dir, mismatch, option, bad_values,
+                                                     expected):
+    """Resuming `run_dir` without the option is refused (`mismatch`), and each bad value is named."""
+    error = _error_of(["train", preset, "--tiny", "--steps-per-epoch", "1", "--output", run_dir, "--steps", "9"], capsys)
+    assert f"holds a run with {mismatch}" in error
+    for bad in bad_values:
+        error = _error_of(["train", preset, option, bad], capsys)
+        assert f"argument {option}: expected {expected}; received '{bad}'" in error
+
+
 def test_the_sync_weight_option_reaches_the_model_defines_the_run_and_checks_its_value(tmp_path, capsys):
     import keras
 
@@ -192,12 +202,9 @@ def test_the_sync_weight_option_reaches_the_model_defines_the_run_and_checks_its
     np.testing.assert_allclose(history["g_loss"][0], history["g_adversarial_loss"][0] + 3.0 * history["g_sync_loss"][0],
                                rtol=1e-5)
 
-    error = _error_of(["train", "syncgan-mnist-fashion", "--tiny", "--steps-per-epoch", "1", "--output", run_dir,
-                       "--steps", "2"], capsys)
-    assert "holds a run with sync_weight=3.0; this command has sync_weight=1.0" in error
-    for bad in ("0", "-1", "x"):
-        error = _error_of(["train", "syncgan-mnist-fashion", "--sync-weight", bad], capsys)
-        assert f"argument --sync-weight: expected a number > 0; received '{bad}'" in error
+    _assert_the_option_defines_the_run_and_is_checked(
+        capsys, "syncgan-mnist-fashion", run_dir, "sync_weight=3.0; this command has sync_weight=1.0",
+        "--sync-weight", ("0", "-1", "x"), "a number > 0")
     error = _error_of(["train", "cvaegan-fashion", "--sync-weight", "2"], capsys)
     assert "argument --sync-weight: applies to SyncGAN presets only; cvaegan-fashion is a cvaegan preset" in error
 
@@ -219,12 +226,9 @@ def test_the_ema_decay_option_reaches_the_model_defines_the_run_and_checks_its_v
     assert not np.allclose(with_ema, without)
     assert keras.models.load_model(run_dir / "model.keras").ema_decay == 0.5
 
-    error = _error_of(["train", "cvaegan-fashion", "--tiny", "--steps-per-epoch", "1", "--output", run_dir,
-                       "--steps", "3"], capsys)
-    assert "holds a run with ema_decay=0.5; this command has ema_decay=None" in error
-    for bad in ("1", "0", "x"):
-        error = _error_of(["train", "cvaegan-fashion", "--ema-decay", bad], capsys)
-        assert f"argument --ema-decay: expected a number in (0, 1.0); received '{bad}'" in error
+    _assert_the_option_defines_the_run_and_is_checked(
+        capsys, "cvaegan-fashion", run_dir, "ema_decay=0.5; this command has ema_decay=None",
+        "--ema-decay", ("1", "0", "x"), "a number in (0, 1.0)")
 
 
 def test_evaluate_reads_a_run_directory_and_writes_the_tables(tmp_path, capsys):
