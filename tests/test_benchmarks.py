@@ -92,3 +92,29 @@ def test_pipeline_cost_alternates_both_feeds_on_one_model():
     result = pipeline_cost(batch_size=8, rounds=1, steps=1, warmup=1)
     assert result["memory_step_ms"] > 0 and result["pipeline_step_ms"] > 0
     assert result["pipeline_cost"] == pytest.approx(result["pipeline_step_ms"] / result["memory_step_ms"] - 1)
+
+
+def test_transfer_prior_sweep_reads_a_run_directory_and_writes_its_table(tmp_path, capsys):
+    import pandas as pd
+
+    from benchmarks import transfer
+    from keras_syncgan import cli
+
+    run_dir = tmp_path / "run"
+    cli.main(["train", "syncgan-mnist-fashion", "--tiny", "--steps", "1", "--output", run_dir])
+    table = transfer.main([str(run_dir), "--prior-weights", "0", "2", "--samples", "8", "--output", str(tmp_path)])
+    written = pd.read_csv(tmp_path / "transfer_prior_run.csv")
+    assert list(written.prior_weight) == [0.0, 0.0, 2.0, 2.0]
+    assert list(written.direction) == ["digit->fashion", "fashion->digit"] * 2
+    assert written.transfer_accuracy.between(0, 1).all() and (written.chance == 0.1).all()
+    pd.testing.assert_frame_equal(written, table, check_dtype=False)
+    assert "| prior_weight | digit->fashion | fashion->digit |" in (tmp_path / "transfer_prior_run.md").read_text()
+
+    capsys.readouterr()
+    with pytest.raises(SystemExit):
+        transfer.main([str(run_dir), "--prior-weights", "-1"])
+    assert "argument --prior-weights: expected numbers >= 0; received [-1.0]" in capsys.readouterr().err
+    cvaegan_dir = tmp_path / "cvaegan"
+    cli.main(["train", "cvaegan-fashion", "--tiny", "--steps", "1", "--output", cvaegan_dir])
+    with pytest.raises(ValueError, match="must hold a SyncGAN run; .* holds 'cvaegan-fashion'"):
+        transfer.sweep(cvaegan_dir)
