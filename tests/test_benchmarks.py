@@ -94,7 +94,7 @@ def test_pipeline_cost_alternates_both_feeds_on_one_model():
     assert result["pipeline_cost"] == pytest.approx(result["pipeline_step_ms"] / result["memory_step_ms"] - 1)
 
 
-def test_transfer_prior_sweep_reads_a_run_directory_and_writes_its_table(tmp_path, capsys):
+def test_transfer_sweep_reads_a_run_directory_writes_its_table_and_keeps_earlier_settings(tmp_path, capsys):
     import pandas as pd
 
     from benchmarks import transfer
@@ -102,18 +102,26 @@ def test_transfer_prior_sweep_reads_a_run_directory_and_writes_its_table(tmp_pat
 
     run_dir = tmp_path / "run"
     cli.main(["train", "syncgan-mnist-fashion", "--tiny", "--steps", "1", "--output", run_dir])
-    table = transfer.main([str(run_dir), "--prior-weights", "0", "2", "--samples", "8", "--output", str(tmp_path)])
-    written = pd.read_csv(tmp_path / "transfer_prior_run.csv")
-    assert list(written.prior_weight) == [0.0, 0.0, 2.0, 2.0]
-    assert list(written.direction) == ["digit->fashion", "fashion->digit"] * 2
-    assert written.transfer_accuracy.between(0, 1).all() and (written.chance == 0.1).all()
+    first = transfer.main([str(run_dir), "--prior-weights", "0", "2", "--samples", "8", "--output", str(tmp_path)])
+    assert list(first.prior_weight) == [0.0, 0.0, 2.0, 2.0] and set(first.restarts) == {3}
+    assert list(first.direction) == ["digit->fashion", "fashion->digit"] * 2
+    assert first.transfer_accuracy.between(0, 1).all() and (first.chance == 0.1).all()
+    # A second sweep adds its settings and replaces only the rows it measured again.
+    table = transfer.main([str(run_dir), "--prior-weights", "2", "--restarts", "1", "3", "--samples", "8",
+                           "--output", str(tmp_path)])
+    written = pd.read_csv(tmp_path / "transfer_inversion_run.csv")
+    assert list(zip(written.prior_weight, written.restarts))[::2] == [(0.0, 3), (2.0, 1), (2.0, 3)]
     pd.testing.assert_frame_equal(written, table, check_dtype=False)
-    assert "| prior_weight | digit->fashion | fashion->digit |" in (tmp_path / "transfer_prior_run.md").read_text()
+    pd.testing.assert_frame_equal(written.iloc[:2], first.iloc[:2], check_dtype=False)
+    assert "| samples | prior_weight | restarts | digit->fashion | fashion->digit |" in (
+        tmp_path / "transfer_inversion_run.md").read_text()
 
     capsys.readouterr()
-    with pytest.raises(SystemExit):
-        transfer.main([str(run_dir), "--prior-weights", "-1"])
-    assert "argument --prior-weights: expected numbers >= 0; received [-1.0]" in capsys.readouterr().err
+    for option, bad, expected in (("--prior-weights", "-1", "numbers >= 0; received [-1.0]"),
+                                  ("--restarts", "0", "integers >= 1; received [0]")):
+        with pytest.raises(SystemExit):
+            transfer.main([str(run_dir), option, bad])
+        assert f"argument {option}: expected {expected}" in capsys.readouterr().err
     cvaegan_dir = tmp_path / "cvaegan"
     cli.main(["train", "cvaegan-fashion", "--tiny", "--steps", "1", "--output", cvaegan_dir])
     with pytest.raises(ValueError, match="must hold a SyncGAN run; .* holds 'cvaegan-fashion'"):
