@@ -19,8 +19,7 @@ import time
 import pandas as pd
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
-
-
+# What identifies a row's measurement; a later sweep replaces rows with the same settings.
 SETTINGS = ["samples", "prior_weight", "restarts"]
 
 
@@ -43,7 +42,8 @@ def sweep(run_dir, prior_weights=(0.0, 1.0), restarts=(3,), samples=200):
     rows = []
     for weight, tries in itertools.product(prior_weights, restarts):
         start = time.time()
-        options = {**recipe.evaluation.get("transfer_kwargs", {}), "prior_weight": float(weight), "restarts": int(tries)}
+        options = {**recipe.evaluation.get("transfer_kwargs", {}), "prior_weight": float(weight),
+                   "restarts": int(tries)}
         table = evaluate(model, data, scorers, metrics=("transfer_accuracy",), n=samples, transfer_samples=samples,
                          transfer_kwargs=options, seed=settings["seed"])
         seconds = time.time() - start
@@ -55,6 +55,8 @@ def sweep(run_dir, prior_weights=(0.0, 1.0), restarts=(3,), samples=200):
 
 
 def main(argv=None):
+    from keras_syncgan.cli import markdown_table
+
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("run_dir", type=pathlib.Path)
     parser.add_argument("--prior-weights", type=float, nargs="+", default=[0.0, 1.0])
@@ -66,14 +68,14 @@ def main(argv=None):
         parser.error(f"argument --prior-weights: expected numbers >= 0; received {args.prior_weights}")
     if any(r < 1 for r in args.restarts):
         parser.error(f"argument --restarts: expected integers >= 1; received {args.restarts}")
+    if args.samples < 1:
+        parser.error(f"argument --samples: expected an integer >= 1; received {args.samples}")
     table = sweep(args.run_dir, args.prior_weights, args.restarts, args.samples)
     stem = args.output / f"transfer_inversion_{args.run_dir.name}"
     if stem.with_suffix(".csv").exists():  # keep earlier sweeps' other settings
         earlier = pd.read_csv(stem.with_suffix(".csv"))
         replaced = earlier.set_index(SETTINGS).index.isin(table.set_index(SETTINGS).index)
         table = pd.concat([earlier[~replaced], table]).sort_values([*SETTINGS, "direction"], ignore_index=True)
-    from keras_syncgan.cli import markdown_table
-
     wide = table.pivot(index=SETTINGS, columns="direction", values="transfer_accuracy").reset_index()
     ceilings = ", ".join(f"{d} {c:.3f}" for d, c in table.groupby("direction").ceiling.first().items())
     markdown = (f"Transfer accuracy against the inversion's settings, {args.run_dir.name}; `samples` test samples "

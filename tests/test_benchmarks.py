@@ -118,7 +118,8 @@ def test_transfer_sweep_reads_a_run_directory_writes_its_table_and_keeps_earlier
 
     capsys.readouterr()
     for option, bad, expected in (("--prior-weights", "-1", "numbers >= 0; received [-1.0]"),
-                                  ("--restarts", "0", "integers >= 1; received [0]")):
+                                  ("--restarts", "0", "integers >= 1; received [0]"),
+                                  ("--samples", "0", "an integer >= 1; received 0")):
         with pytest.raises(SystemExit):
             transfer.main([str(run_dir), option, bad])
         assert f"argument {option}: expected {expected}" in capsys.readouterr().err
