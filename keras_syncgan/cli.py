@@ -41,6 +41,9 @@ RUN_DEFAULTS = {"adversarial_synchronizer": False, "sync_weight": 1.0, "dtype_po
 # Run arguments that are model constructor options; passed only when not the default, so that a
 # preset's model never receives an option of another model kind (CVAE-GAN has no synchronizer).
 MODEL_OPTIONS = ("adversarial_synchronizer", "sync_weight", "ema_decay")
+# Train arguments that only SyncGAN presets take, with their parser defaults (given otherwise: an error).
+SYNCGAN_OPTIONS = {"paired_fraction": None,
+                   **{key: RUN_DEFAULTS[key] for key in ("adversarial_synchronizer", "sync_weight")}}
 DTYPE_POLICIES = ("float32", "mixed_bfloat16", "mixed_float16")
 STEPS_PER_EPOCH = 250
 
@@ -96,7 +99,7 @@ def build_parser():
     train.add_argument("--adversarial-synchronizer", action="store_true",
                        help="SyncGAN: also train the synchronizer to reject generated shared-z tuples (the "
                        "authors' 2017 variant; default: real tuples only, as in their final code)")
-    train.add_argument("--sync-weight", type=_number(float, 0, name="weight"), default=1.0,
+    train.add_argument("--sync-weight", type=_number(float, 0, name="weight"), default=RUN_DEFAULTS["sync_weight"],
                        help="SyncGAN: weight of the synchronizer term in the generators' loss, against 1 for "
                        "the discriminators' terms (default 1, the authors')")
     train.add_argument("--dtype-policy", choices=DTYPE_POLICIES, default="float32",
@@ -120,15 +123,13 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if args.command == "train":
         recipe = recipes.get(args.preset, tiny=args.tiny)
-        if args.paired_fraction is not None and recipe.kind != "syncgan":
-            parser.error(f"argument --paired-fraction: applies to SyncGAN presets only; {args.preset} is a "
-                         f"{recipe.kind} preset (received --paired-fraction {args.paired_fraction})")
-        if args.adversarial_synchronizer and recipe.kind != "syncgan":
-            parser.error(f"argument --adversarial-synchronizer: applies to SyncGAN presets only; {args.preset} is a "
-                         f"{recipe.kind} preset")
-        if args.sync_weight != RUN_DEFAULTS["sync_weight"] and recipe.kind != "syncgan":
-            parser.error(f"argument --sync-weight: applies to SyncGAN presets only; {args.preset} is a "
-                         f"{recipe.kind} preset (received --sync-weight {args.sync_weight})")
+        for key, default in SYNCGAN_OPTIONS.items():
+            value = getattr(args, key)
+            if value != default and recipe.kind != "syncgan":
+                flag = "--" + key.replace("_", "-")
+                received = "" if isinstance(value, bool) else f" (received {flag} {value})"
+                parser.error(f"argument {flag}: applies to SyncGAN presets only; {args.preset} is a "
+                             f"{recipe.kind} preset{received}")
         try:
             return train(recipe, {**settings_of(args, recipe), "command": " ".join(["python -m keras_syncgan", *argv])})
         except (RunMismatchError, RunSettingsError) as error:
