@@ -48,8 +48,8 @@ def sweep(run_dir, prior_weights=(0.0, 1.0), restarts=(3,), samples=200):
                          transfer_kwargs=options, seed=settings["seed"])
         seconds = time.time() - start
         for row in table.itertuples():
-            rows.append({"run": run_dir.name, "samples": samples, "prior_weight": float(weight), "restarts": int(tries),
-                         "direction": row.modality, "transfer_accuracy": row.value, "ceiling": row.baseline,
+            rows.append({"run": run_dir.name, "samples": samples, "prior_weight": float(weight),
+                         "restarts": int(tries), "direction": row.modality, "transfer_accuracy": row.value, "ceiling": row.baseline,
                          "chance": row.chance, "seconds": seconds})
     return pd.DataFrame(rows)
 
