@@ -2,8 +2,9 @@
 
     python -m keras_syncgan train PRESET [--steps N | --epochs N] [--steps-per-epoch N] [--batch-size N]
                                          [--width cpu|authors] [--paired-fraction F] [--adversarial-synchronizer]
-                                         [--sync-weight W] [--dtype-policy float32|mixed_bfloat16|mixed_float16]
-                                         [--ema-decay D] [--seed S] [--output DIR]
+                                         [--sync-weight W] [--synchronizer-learning-rate LR]
+                                         [--dtype-policy float32|mixed_bfloat16|mixed_float16] [--ema-decay D]
+                                         [--seed S] [--output DIR]
     python -m keras_syncgan evaluate RUN_DIR
 
 A run directory (default `outputs/runs/PRESET`) holds `config.json` (the preset and arguments),
@@ -35,15 +36,17 @@ CONFIG_FILE = "config.json"
 MODEL_FILE = "model.keras"
 # Arguments that define what a run directory's model is: a resumed run must repeat them.
 RUN_DEFINING = ("preset", "tiny", "width", "batch_size", "paired_fraction", "adversarial_synchronizer",
-                "sync_weight", "dtype_policy", "ema_decay", "seed", "steps_per_epoch")
+                "sync_weight", "synchronizer_learning_rate", "dtype_policy", "ema_decay", "seed", "steps_per_epoch")
 # What a run directory written before a defining argument existed had instead.
-RUN_DEFAULTS = {"adversarial_synchronizer": False, "sync_weight": 1.0, "dtype_policy": "float32", "ema_decay": None}
+RUN_DEFAULTS = {"adversarial_synchronizer": False, "sync_weight": 1.0, "synchronizer_learning_rate": None,
+                "dtype_policy": "float32", "ema_decay": None}
 # Run arguments that are model constructor options; passed only when not the default, so that a
 # preset's model never receives an option of another model kind (CVAE-GAN has no synchronizer).
 MODEL_OPTIONS = ("adversarial_synchronizer", "sync_weight", "ema_decay")
 # Train arguments that only SyncGAN presets take, with their parser defaults (given otherwise: an error).
 SYNCGAN_OPTIONS = {"paired_fraction": None,
-                   **{key: RUN_DEFAULTS[key] for key in ("adversarial_synchronizer", "sync_weight")}}
+                   **{key: RUN_DEFAULTS[key]
+                      for key in ("adversarial_synchronizer", "sync_weight", "synchronizer_learning_rate")}}
 DTYPE_POLICIES = ("float32", "mixed_bfloat16", "mixed_float16")
 STEPS_PER_EPOCH = 250
 
@@ -102,6 +105,8 @@ def build_parser():
     train.add_argument("--sync-weight", type=_number(float, 0, name="weight"), default=RUN_DEFAULTS["sync_weight"],
                        help="SyncGAN: weight of the synchronizer term in the generators' loss, against 1 for "
                        "the discriminators' terms (default 1, the authors')")
+    train.add_argument("--synchronizer-learning-rate", type=_number(float, 0, name="rate"),
+                       help="SyncGAN: the synchronizer's Adam learning rate (default: the authors' 2e-4)")
     train.add_argument("--dtype-policy", choices=DTYPE_POLICIES, default="float32",
                        help="the networks' Keras dtype policy: mixed_bfloat16 computes in bfloat16 (fast on "
                        "CPUs with AMX or AVX-512 BF16, and on GPUs); weights, outputs and losses stay float32")
@@ -179,6 +184,7 @@ def settings_of(args, recipe):
         "batch_size": args.batch_size or recipe.batch_size,
         "paired_fraction": (args.paired_fraction or recipe.paired_fraction) if recipe.kind == "syncgan" else None,
         "adversarial_synchronizer": bool(args.adversarial_synchronizer), "sync_weight": args.sync_weight,
+        "synchronizer_learning_rate": args.synchronizer_learning_rate if recipe.kind == "syncgan" else None,
         "dtype_policy": args.dtype_policy,
         "ema_decay": args.ema_decay, "seed": args.seed, "epochs": epochs, "steps_per_epoch": steps_per_epoch,
         "steps": epochs * steps_per_epoch, "output": str(output),
@@ -234,7 +240,7 @@ def train(recipe, settings):
     # Only the trained networks take the run's policy: the evaluators stay float32.
     with dtype_policy(settings.get("dtype_policy", RUN_DEFAULTS["dtype_policy"])):
         model = recipes.build_model(recipe, data, settings["width"], settings["seed"], **options)
-        model.compile(**recipe.compile_kwargs)  # built and compiled before fit, so that BackupAndRestore can restore into it
+        model.compile(**recipe.compile_kwargs, optimizers=_optimizer_overrides(model, settings))  # built and compiled before fit, so that BackupAndRestore can restore into it
     dataset = recipes.training_dataset(recipe, data, settings["batch_size"], settings["paired_fraction"],
                                        settings["seed"], steps_done=initial_epoch * settings["steps_per_epoch"])
     pictures = recipes.sample_callbacks(recipe, run_dir)
@@ -260,6 +266,15 @@ def train(recipe, settings):
     _save_final_picture(pictures[0], model, run_dir / recipe.picture)
     print(f"Trained epochs {initial_epoch + 1}-{settings['epochs']} in {seconds:.0f} s; model: {run_dir / MODEL_FILE}")
     return TrainResult(run_dir, model, history, initial_epoch, evaluate_run(run_dir, model=model, data=data))
+
+
+def _optimizer_overrides(model, settings):
+    """The optimizers a run's settings change: the model's default ones with another learning rate."""
+    rate = settings.get("synchronizer_learning_rate", RUN_DEFAULTS["synchronizer_learning_rate"])
+    if rate is None:
+        return {}
+    default = model.default_optimizers()["synchronizer"]
+    return {"synchronizer": default.__class__.from_config({**default.get_config(), "learning_rate": rate})}
 
 
 @contextlib.contextmanager

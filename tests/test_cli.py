@@ -138,13 +138,14 @@ def test_a_run_directory_from_before_the_model_and_dtype_options_resumes(tmp_pat
     run_dir = tmp_path / "run"
     _train("syncgan-mnist-fashion", run_dir, "--steps", "1")
     config = json.loads((run_dir / "config.json").read_text())
-    for key in ("adversarial_synchronizer", "sync_weight", "dtype_policy", "ema_decay"):
+    for key in ("adversarial_synchronizer", "sync_weight", "synchronizer_learning_rate", "dtype_policy", "ema_decay"):
         del config[key]  # as earlier versions wrote
     (run_dir / "config.json").write_text(json.dumps(config))
     resumed = _train("syncgan-mnist-fashion", run_dir, "--steps", "2")
     assert resumed.initial_epoch == 1 and resumed.model.adversarial_synchronizer is False
     assert resumed.model.dtype_policy.name == "float32" and resumed.model.ema_decay is None
     assert resumed.model.sync_weight == 1.0
+    assert float(resumed.model.optimizers["synchronizer"].learning_rate) == pytest.approx(2e-4)
 
 
 def test_the_dtype_policy_reaches_the_trained_networks_only_and_defines_the_run(tmp_path, capsys):
@@ -207,6 +208,32 @@ def test_the_sync_weight_option_reaches_the_model_defines_the_run_and_checks_its
         "--sync-weight", ("0", "-1", "x"), "a number > 0")
     error = _error_of(["train", "cvaegan-fashion", "--sync-weight", "2"], capsys)
     assert "argument --sync-weight: applies to SyncGAN presets only; cvaegan-fashion is a cvaegan preset" in error
+
+
+def test_the_synchronizer_learning_rate_changes_that_optimizer_only_and_defines_the_run(tmp_path, capsys):
+    import keras
+
+    run_dir = tmp_path / "run"
+    defaults = {name: float(opt.learning_rate)
+                for name, opt in _train("syncgan-mnist-fashion", tmp_path / "default", "--steps", "1").model.optimizers.items()}
+    assert defaults["synchronizer"] == pytest.approx(2e-4)  # the authors'
+
+    result = _train("syncgan-mnist-fashion", run_dir, "--steps", "1", "--synchronizer-learning-rate", "5e-5")
+    assert json.loads((run_dir / "config.json").read_text())["synchronizer_learning_rate"] == 5e-5
+    resumed = _train("syncgan-mnist-fashion", run_dir, "--steps", "2", "--synchronizer-learning-rate", "5e-5")
+    loaded = keras.models.load_model(run_dir / "model.keras")
+    for model in (result.model, resumed.model, loaded):
+        rates = {name: float(opt.learning_rate) for name, opt in model.optimizers.items()}
+        assert rates == pytest.approx({**defaults, "synchronizer": 5e-5})
+    assert resumed.initial_epoch == 1 and _iterations(resumed.model) == [2] * 4
+
+    _assert_the_option_defines_the_run_and_is_checked(
+        capsys, "syncgan-mnist-fashion", run_dir,
+        "synchronizer_learning_rate=5e-05; this command has synchronizer_learning_rate=None",
+        "--synchronizer-learning-rate", ("0", "-0.001", "x"), "a number > 0")
+    error = _error_of(["train", "cvaegan-fashion", "--synchronizer-learning-rate", "1e-4"], capsys)
+    assert ("argument --synchronizer-learning-rate: applies to SyncGAN presets only; cvaegan-fashion is a "
+            "cvaegan preset (received --synchronizer-learning-rate 0.0001)") in error
 
 
 def test_the_ema_decay_option_reaches_the_model_defines_the_run_and_checks_its_value(tmp_path, capsys):
