@@ -240,7 +240,8 @@ def train(recipe, settings):
     # Only the trained networks take the run's policy: the evaluators stay float32.
     with dtype_policy(settings.get("dtype_policy", RUN_DEFAULTS["dtype_policy"])):
         model = recipes.build_model(recipe, data, settings["width"], settings["seed"], **options)
-        model.compile(**recipe.compile_kwargs, optimizers=_optimizer_overrides(model, settings))  # built and compiled before fit, so that BackupAndRestore can restore into it
+        # Built and compiled before fit, so that BackupAndRestore can restore into it.
+        model.compile(**recipe.compile_kwargs, optimizers=_optimizer_overrides(model, settings))
     dataset = recipes.training_dataset(recipe, data, settings["batch_size"], settings["paired_fraction"],
                                        settings["seed"], steps_done=initial_epoch * settings["steps_per_epoch"])
     pictures = recipes.sample_callbacks(recipe, run_dir)

@@ -214,8 +214,8 @@ def test_the_synchronizer_learning_rate_changes_that_optimizer_only_and_defines_
     import keras
 
     run_dir = tmp_path / "run"
-    defaults = {name: float(opt.learning_rate)
-                for name, opt in _train("syncgan-mnist-fashion", tmp_path / "default", "--steps", "1").model.optimizers.items()}
+    default_run = _train("syncgan-mnist-fashion", tmp_path / "default", "--steps", "1")
+    defaults = {name: float(opt.learning_rate) for name, opt in default_run.model.optimizers.items()}
     assert defaults["synchronizer"] == pytest.approx(2e-4)  # the authors'
 
     result = _train("syncgan-mnist-fashion", run_dir, "--steps", "1", "--synchronizer-learning-rate", "5e-5")
