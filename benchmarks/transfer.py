@@ -49,8 +49,8 @@ def sweep(run_dir, prior_weights=(0.0, 1.0), restarts=(3,), samples=200):
         seconds = time.time() - start
         for row in table.itertuples():
             rows.append({"run": run_dir.name, "samples": samples, "prior_weight": float(weight),
-                         "restarts": int(tries), "direction": row.modality, "transfer_accuracy": row.value, "ceiling": row.baseline,
-                         "chance": row.chance, "seconds": seconds})
+                         "restarts": int(tries), "direction": row.modality, "transfer_accuracy": row.value,
+                         "ceiling": row.baseline, "chance": row.chance, "seconds": seconds})
     return pd.DataFrame(rows)
 
 

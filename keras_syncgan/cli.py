@@ -184,7 +184,7 @@ def settings_of(args, recipe):
         "batch_size": args.batch_size or recipe.batch_size,
         "paired_fraction": (args.paired_fraction or recipe.paired_fraction) if recipe.kind == "syncgan" else None,
         "adversarial_synchronizer": bool(args.adversarial_synchronizer), "sync_weight": args.sync_weight,
-        "synchronizer_learning_rate": args.synchronizer_learning_rate if recipe.kind == "syncgan" else None,
+        "synchronizer_learning_rate": args.synchronizer_learning_rate,
         "dtype_policy": args.dtype_policy,
         "ema_decay": args.ema_decay, "seed": args.seed, "epochs": epochs, "steps_per_epoch": steps_per_epoch,
         "steps": epochs * steps_per_epoch, "output": str(output),
