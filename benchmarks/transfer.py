@@ -71,9 +71,10 @@ def main(argv=None):
     if args.samples < 1:
         parser.error(f"argument --samples: expected an integer >= 1; received {args.samples}")
     table = sweep(args.run_dir, args.prior_weights, args.restarts, args.samples)
-    stem = args.output / f"transfer_inversion_{args.run_dir.name}"
-    if stem.with_suffix(".csv").exists():  # keep earlier sweeps' other settings
-        earlier = pd.read_csv(stem.with_suffix(".csv"))
+    # Not Path.with_suffix: run names such as "...-p0.01-..." hold dots of their own.
+    csv_path, md_path = (args.output / f"transfer_inversion_{args.run_dir.name}{ext}" for ext in (".csv", ".md"))
+    if csv_path.exists():  # keep earlier sweeps' other settings
+        earlier = pd.read_csv(csv_path)
         replaced = earlier.set_index(SETTINGS).index.isin(table.set_index(SETTINGS).index)
         table = pd.concat([earlier[~replaced], table]).sort_values([*SETTINGS, "direction"], ignore_index=True)
     wide = table.pivot(index=SETTINGS, columns="direction", values="transfer_accuracy").reset_index()
@@ -82,8 +83,8 @@ def main(argv=None):
                 f"per direction (ceiling {ceilings}; chance {table.chance.iloc[0]:.2f})\n\n"
                 f"{markdown_table(wide)}\n")
     args.output.mkdir(parents=True, exist_ok=True)
-    table.to_csv(stem.with_suffix(".csv"), index=False)
-    stem.with_suffix(".md").write_text(markdown)
+    table.to_csv(csv_path, index=False)
+    md_path.write_text(markdown)
     print(markdown)
     return table
 

@@ -100,7 +100,7 @@ def test_transfer_sweep_reads_a_run_directory_writes_its_table_and_keeps_earlier
     from benchmarks import transfer
     from keras_syncgan import cli
 
-    run_dir = tmp_path / "run"
+    run_dir = tmp_path / "run-p0.5"  # a dot in the name must survive into the file names
     cli.main(["train", "syncgan-mnist-fashion", "--tiny", "--steps", "1", "--output", run_dir])
     first = transfer.main([str(run_dir), "--prior-weights", "0", "2", "--samples", "8", "--output", str(tmp_path)])
     assert list(first.prior_weight) == [0.0, 0.0, 2.0, 2.0] and set(first.restarts) == {3}
@@ -109,12 +109,12 @@ def test_transfer_sweep_reads_a_run_directory_writes_its_table_and_keeps_earlier
     # A second sweep adds its settings and replaces only the rows it measured again.
     table = transfer.main([str(run_dir), "--prior-weights", "2", "--restarts", "1", "3", "--samples", "8",
                            "--output", str(tmp_path)])
-    written = pd.read_csv(tmp_path / "transfer_inversion_run.csv")
+    written = pd.read_csv(tmp_path / "transfer_inversion_run-p0.5.csv")
     assert list(zip(written.prior_weight, written.restarts))[::2] == [(0.0, 3), (2.0, 1), (2.0, 3)]
     pd.testing.assert_frame_equal(written, table, check_dtype=False)
     pd.testing.assert_frame_equal(written.iloc[:2], first.iloc[:2], check_dtype=False)
     assert "| samples | prior_weight | restarts | digit->fashion | fashion->digit |" in (
-        tmp_path / "transfer_inversion_run.md").read_text()
+        tmp_path / "transfer_inversion_run-p0.5.md").read_text()
 
     capsys.readouterr()
     for option, bad, expected in (("--prior-weights", "-1", "numbers >= 0; received [-1.0]"),
