@@ -12,11 +12,12 @@ benchmarks/results); rows of earlier sweeps of the same run with other settings 
 
 import argparse
 import itertools
-import json
 import pathlib
 import time
 
 import pandas as pd
+
+from benchmarks.run_tables import load_syncgan_run, merge_into, result_paths
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 # What identifies a row's measurement; a later sweep replaces rows with the same settings.
@@ -25,20 +26,9 @@ SETTINGS = ["samples", "prior_weight", "restarts"]
 
 def sweep(run_dir, prior_weights=(0.0, 1.0), restarts=(3,), samples=200):
     """One row per prior weight, number of restarts and direction: accuracy, ceiling, chance, seconds."""
-    import keras
-
-    from keras_syncgan import recipes
     from keras_syncgan.evaluation import evaluate
 
-    run_dir = pathlib.Path(run_dir)
-    settings = json.loads((run_dir / "config.json").read_text())
-    recipe = recipes.get(settings["preset"], tiny=settings["tiny"])
-    if recipe.kind != "syncgan":
-        raise ValueError(f"`run_dir` must hold a SyncGAN run; {run_dir} holds {settings['preset']!r} "
-                         f"(a {recipe.kind} preset).")
-    model = keras.models.load_model(run_dir / "model.keras")
-    data = recipe.data()
-    scorers = recipes.evaluators(recipe)
+    settings, recipe, model, data, scorers = load_syncgan_run(run_dir)
     rows = []
     for weight, tries in itertools.product(prior_weights, restarts):
         start = time.time()
@@ -48,7 +38,7 @@ def sweep(run_dir, prior_weights=(0.0, 1.0), restarts=(3,), samples=200):
                          transfer_kwargs=options, seed=settings["seed"])
         seconds = time.time() - start
         for row in table.itertuples():
-            rows.append({"run": run_dir.name, "samples": samples, "prior_weight": float(weight),
+            rows.append({"run": pathlib.Path(run_dir).name, "samples": samples, "prior_weight": float(weight),
                          "restarts": int(tries), "direction": row.modality, "transfer_accuracy": row.value,
                          "ceiling": row.baseline, "chance": row.chance, "seconds": seconds})
     return pd.DataFrame(rows)
@@ -71,19 +61,13 @@ def main(argv=None):
     if args.samples < 1:
         parser.error(f"argument --samples: expected an integer >= 1; received {args.samples}")
     table = sweep(args.run_dir, args.prior_weights, args.restarts, args.samples)
-    # Not Path.with_suffix: run names such as "...-p0.01-..." hold dots of their own.
-    csv_path, md_path = (args.output / f"transfer_inversion_{args.run_dir.name}{ext}" for ext in (".csv", ".md"))
-    if csv_path.exists():  # keep earlier sweeps' other settings
-        earlier = pd.read_csv(csv_path)
-        replaced = earlier.set_index(SETTINGS).index.isin(table.set_index(SETTINGS).index)
-        table = pd.concat([earlier[~replaced], table]).sort_values([*SETTINGS, "direction"], ignore_index=True)
+    csv_path, md_path = result_paths(args.output, "transfer_inversion", args.run_dir)
+    table = merge_into(table, csv_path, SETTINGS, order=[*SETTINGS, "direction"])
     wide = table.pivot(index=SETTINGS, columns="direction", values="transfer_accuracy").reset_index()
     ceilings = ", ".join(f"{d} {c:.3f}" for d, c in table.groupby("direction").ceiling.first().items())
     markdown = (f"Transfer accuracy against the inversion's settings, {args.run_dir.name}; `samples` test samples "
                 f"per direction (ceiling {ceilings}; chance {table.chance.iloc[0]:.2f})\n\n"
                 f"{markdown_table(wide)}\n")
-    args.output.mkdir(parents=True, exist_ok=True)
-    table.to_csv(csv_path, index=False)
     md_path.write_text(markdown)
     print(markdown)
     return table

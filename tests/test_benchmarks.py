@@ -127,3 +127,43 @@ def test_transfer_sweep_reads_a_run_directory_writes_its_table_and_keeps_earlier
     cli.main(["train", "cvaegan-fashion", "--tiny", "--steps", "1", "--output", cvaegan_dir])
     with pytest.raises(ValueError, match="must hold a SyncGAN run; .* holds 'cvaegan-fashion'"):
         transfer.sweep(cvaegan_dir)
+
+
+def test_sync_rate_draws_repeat_the_evaluation_and_keep_earlier_rows(tmp_path, capsys):
+    import pandas as pd
+
+    from benchmarks import sync_rate
+    from keras_syncgan import cli, recipes
+
+    run_dir = tmp_path / "run-p0.5"
+    cli.main(["train", "syncgan-mnist-fashion", "--tiny", "--steps", "1", "--output", run_dir])
+    evaluated = pd.read_csv(run_dir / "metrics.csv").set_index("metric").loc["sync_rate"]
+    first = sync_rate.main([str(run_dir), "--seeds", "0", "1", "--output", str(tmp_path)])
+    # Seed 0 with the default pairs (as many as the evaluation's) is the evaluation's own draw.
+    assert first.sync_rate.iloc[0] == pytest.approx(evaluated.value)
+    assert first.chance.iloc[0] == pytest.approx(evaluated.chance)
+    assert list(first.seed) == [0, 1] and first.sync_rate.between(0, 1).all()
+    # A second call replaces the rows it measured again and keeps the others.
+    table = sync_rate.main([str(run_dir), "--seeds", "1", "2", "--pairs", "50", "--output", str(tmp_path)])
+    written = pd.read_csv(tmp_path / "sync_rate_run-p0.5.csv")
+    n = recipes.get("syncgan-mnist-fashion", tiny=True).evaluation["n"]
+    assert n != 50 and set(first.pairs) == {n}
+    assert list(zip(written.pairs, written.seed)) == [(50, 1), (50, 2), (n, 0), (n, 1)]
+    pd.testing.assert_frame_equal(written, table, check_dtype=False)
+    summary = sync_rate.summary(written).set_index("pairs")
+    assert summary.loc[n, "draws"] == 2
+    assert summary.loc[n, "mean"] == pytest.approx(first.sync_rate.mean())
+    assert summary.loc[50, "binomial_spread"] == pytest.approx(
+        (summary.loc[50, "mean"] * (1 - summary.loc[50, "mean"]) / 50) ** 0.5)
+    assert "| pairs | modalities | draws | mean | std |" in (tmp_path / "sync_rate_run-p0.5.md").read_text()
+
+    capsys.readouterr()
+    for option, bad, expected in (("--seeds", "3 3", "distinct seeds; received [3, 3]"),
+                                  ("--pairs", "1", "an integer >= 2; received 1")):
+        with pytest.raises(SystemExit):
+            sync_rate.main([str(run_dir), option, *bad.split()])
+        assert f"argument {option}: expected {expected}" in capsys.readouterr().err
+    cvaegan_dir = tmp_path / "cvaegan"
+    cli.main(["train", "cvaegan-fashion", "--tiny", "--steps", "1", "--output", cvaegan_dir])
+    with pytest.raises(ValueError, match="must hold a SyncGAN run; .* holds 'cvaegan-fashion'"):
+        sync_rate.draws(cvaegan_dir)
