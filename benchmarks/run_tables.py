@@ -1,10 +1,23 @@
-"""What the per-run benchmarks (`benchmarks.transfer`, `benchmarks.sync_rate`) share: loading a
-SyncGAN run directory with its data and evaluators, and a results table that keeps earlier rows."""
+"""What the per-run benchmarks (`benchmarks.transfer`, `benchmarks.sync_rate`) share: their command
+line's run directory and output folder, loading a SyncGAN run with its data and evaluators, and a
+results table per run that keeps earlier rows."""
 
+import argparse
 import json
 import pathlib
 
 import pandas as pd
+
+RESULTS = pathlib.Path(__file__).resolve().parent / "results"
+
+
+def parser_for(doc):
+    """An argument parser with RUN_DIR and `--output` (default benchmarks/results), described by `doc`'s
+    first paragraph."""
+    parser = argparse.ArgumentParser(description=doc.split("\n\n")[0])
+    parser.add_argument("run_dir", type=pathlib.Path)
+    parser.add_argument("--output", type=pathlib.Path, default=RESULTS)
+    return parser
 
 
 def load_syncgan_run(run_dir):
@@ -36,7 +49,14 @@ def merge_into(table, csv_path, settings, order):
     return table
 
 
-def result_paths(output, prefix, run_dir):
-    """The CSV and markdown paths of a run's table (not Path.with_suffix: run names such as
-    "...-p0.01-..." hold dots of their own)."""
-    return (pathlib.Path(output) / f"{prefix}_{pathlib.Path(run_dir).name}{ext}" for ext in (".csv", ".md"))
+def publish(table, output, prefix, run_dir, settings, order, render):
+    """Merges `table` into `<output>/<prefix>_<run name>.csv` (`merge_into`), writes `render(merged)` to
+    the `.md` beside it and prints it; returns the merged table."""
+    # Not Path.with_suffix: run names such as "...-p0.01-..." hold dots of their own.
+    stem = f"{prefix}_{pathlib.Path(run_dir).name}"
+    csv_path, md_path = (pathlib.Path(output) / (stem + ext) for ext in (".csv", ".md"))
+    table = merge_into(table, csv_path, settings, order)
+    markdown = render(table)
+    md_path.write_text(markdown)
+    print(markdown)
+    return table

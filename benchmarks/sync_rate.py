@@ -11,16 +11,14 @@ and standard deviation over the draws, and the binomial spread of one draw. Writ
 calls with other seeds or pair counts are kept.
 """
 
-import argparse
 import pathlib
 import time
 
 import numpy as np
 import pandas as pd
 
-from benchmarks.run_tables import load_syncgan_run, merge_into, result_paths
+from benchmarks.run_tables import load_syncgan_run, parser_for, publish
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
 # What identifies a row's measurement; a later call replaces rows with the same settings.
 SETTINGS = ["pairs", "seed"]
 
@@ -37,8 +35,8 @@ def draws(run_dir, seeds=(0, 1, 2, 3, 4), pairs=None):
         start = time.time()
         table = evaluate(model, data, scorers, metrics=("sync_rate",), n=pairs, seed=int(seed))
         for row in table.itertuples():
-            rows.append({"run": pathlib.Path(run_dir).name, "pairs": pairs, "seed": int(seed), "modalities": row.modality,
-                         "sync_rate": row.value, "chance": row.chance, "baseline": row.baseline,
+            rows.append({"run": pathlib.Path(run_dir).name, "pairs": pairs, "seed": int(seed),
+                         "modalities": row.modality, "sync_rate": row.value, "chance": row.chance, "baseline": row.baseline,
                          "seconds": time.time() - start})
     return pd.DataFrame(rows)
 
@@ -56,26 +54,21 @@ def summary(table):
 def main(argv=None):
     from keras_syncgan.cli import markdown_table
 
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("run_dir", type=pathlib.Path)
+    parser = parser_for(__doc__)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
     parser.add_argument("--pairs", type=int, help="shared z per draw (default: as many as `evaluate`, 2,000 for "
                         "the presets)")
-    parser.add_argument("--output", type=pathlib.Path, default=ROOT / "benchmarks" / "results")
     args = parser.parse_args(argv)
     if len(set(args.seeds)) != len(args.seeds):
         parser.error(f"argument --seeds: expected distinct seeds; received {args.seeds}")
     if args.pairs is not None and args.pairs < 2:
         parser.error(f"argument --pairs: expected an integer >= 2; received {args.pairs}")
     table = draws(args.run_dir, args.seeds, args.pairs)
-    csv_path, md_path = result_paths(args.output, "sync_rate", args.run_dir)
-    table = merge_into(table, csv_path, SETTINGS, order=[*SETTINGS, "modalities"])
     columns = ["pairs", "seed", "modalities", "sync_rate", "chance", "baseline"]
-    markdown = (f"Sync rate over noise draws, {args.run_dir.name} (the evaluation's draw is the run's seed)\n\n"
-                f"{markdown_table(table[columns])}\n\nOver the draws:\n\n{markdown_table(summary(table))}\n")
-    md_path.write_text(markdown)
-    print(markdown)
-    return table
+    render = lambda table: (f"Sync rate over noise draws, {args.run_dir.name} (the evaluation's draw is the run's "
+                            f"seed)\n\n{markdown_table(table[columns])}\n\nOver the draws:\n\n"
+                            f"{markdown_table(summary(table))}\n")
+    return publish(table, args.output, "sync_rate", args.run_dir, SETTINGS, [*SETTINGS, "modalities"], render)
 
 
 if __name__ == "__main__":

@@ -10,16 +10,14 @@ table and writes `transfer_inversion_<run name>.csv` and `.md` to `--output` (de
 benchmarks/results); rows of earlier sweeps of the same run with other settings are kept.
 """
 
-import argparse
 import itertools
 import pathlib
 import time
 
 import pandas as pd
 
-from benchmarks.run_tables import load_syncgan_run, merge_into, result_paths
+from benchmarks.run_tables import load_syncgan_run, parser_for, publish
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
 # What identifies a row's measurement; a later sweep replaces rows with the same settings.
 SETTINGS = ["samples", "prior_weight", "restarts"]
 
@@ -47,12 +45,10 @@ def sweep(run_dir, prior_weights=(0.0, 1.0), restarts=(3,), samples=200):
 def main(argv=None):
     from keras_syncgan.cli import markdown_table
 
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("run_dir", type=pathlib.Path)
+    parser = parser_for(__doc__)
     parser.add_argument("--prior-weights", type=float, nargs="+", default=[0.0, 1.0])
     parser.add_argument("--restarts", type=int, nargs="+", default=[3])
     parser.add_argument("--samples", type=int, default=200, help="test samples inverted per direction")
-    parser.add_argument("--output", type=pathlib.Path, default=ROOT / "benchmarks" / "results")
     args = parser.parse_args(argv)
     if any(w < 0 for w in args.prior_weights):
         parser.error(f"argument --prior-weights: expected numbers >= 0; received {args.prior_weights}")
@@ -61,16 +57,14 @@ def main(argv=None):
     if args.samples < 1:
         parser.error(f"argument --samples: expected an integer >= 1; received {args.samples}")
     table = sweep(args.run_dir, args.prior_weights, args.restarts, args.samples)
-    csv_path, md_path = result_paths(args.output, "transfer_inversion", args.run_dir)
-    table = merge_into(table, csv_path, SETTINGS, order=[*SETTINGS, "direction"])
-    wide = table.pivot(index=SETTINGS, columns="direction", values="transfer_accuracy").reset_index()
-    ceilings = ", ".join(f"{d} {c:.3f}" for d, c in table.groupby("direction").ceiling.first().items())
-    markdown = (f"Transfer accuracy against the inversion's settings, {args.run_dir.name}; `samples` test samples "
-                f"per direction (ceiling {ceilings}; chance {table.chance.iloc[0]:.2f})\n\n"
-                f"{markdown_table(wide)}\n")
-    md_path.write_text(markdown)
-    print(markdown)
-    return table
+
+    def render(table):
+        wide = table.pivot(index=SETTINGS, columns="direction", values="transfer_accuracy").reset_index()
+        ceilings = ", ".join(f"{d} {c:.3f}" for d, c in table.groupby("direction").ceiling.first().items())
+        return (f"Transfer accuracy against the inversion's settings, {args.run_dir.name}; `samples` test samples "
+                f"per direction (ceiling {ceilings}; chance {table.chance.iloc[0]:.2f})\n\n{markdown_table(wide)}\n")
+
+    return publish(table, args.output, "transfer_inversion", args.run_dir, SETTINGS, [*SETTINGS, "direction"], render)
 
 
 if __name__ == "__main__":
