@@ -28,16 +28,17 @@ def draws(run_dir, seeds=(0, 1, 2, 3, 4), pairs=None):
     `pairs`: shared z per draw (default: as many as the run's evaluation)."""
     from keras_syncgan.evaluation import evaluate
 
+    run_dir = pathlib.Path(run_dir)
     _, recipe, model, data, scorers = load_syncgan_run(run_dir)
     pairs = pairs or recipe.evaluation["n"]
     rows = []
     for seed in seeds:
         start = time.time()
         table = evaluate(model, data, scorers, metrics=("sync_rate",), n=pairs, seed=int(seed))
+        seconds = time.time() - start
         for row in table.itertuples():
-            rows.append({"run": pathlib.Path(run_dir).name, "pairs": pairs, "seed": int(seed),
-                         "modalities": row.modality, "sync_rate": row.value, "chance": row.chance, "baseline": row.baseline,
-                         "seconds": time.time() - start})
+            rows.append({"run": run_dir.name, "pairs": pairs, "seed": int(seed), "modalities": row.modality,
+                         "sync_rate": row.value, "chance": row.chance, "baseline": row.baseline, "seconds": seconds})
     return pd.DataFrame(rows)
 
 

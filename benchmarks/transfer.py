@@ -26,6 +26,7 @@ def sweep(run_dir, prior_weights=(0.0, 1.0), restarts=(3,), samples=200):
     """One row per prior weight, number of restarts and direction: accuracy, ceiling, chance, seconds."""
     from keras_syncgan.evaluation import evaluate
 
+    run_dir = pathlib.Path(run_dir)
     settings, recipe, model, data, scorers = load_syncgan_run(run_dir)
     rows = []
     for weight, tries in itertools.product(prior_weights, restarts):
@@ -36,7 +37,7 @@ def sweep(run_dir, prior_weights=(0.0, 1.0), restarts=(3,), samples=200):
                          transfer_kwargs=options, seed=settings["seed"])
         seconds = time.time() - start
         for row in table.itertuples():
-            rows.append({"run": pathlib.Path(run_dir).name, "samples": samples, "prior_weight": float(weight),
+            rows.append({"run": run_dir.name, "samples": samples, "prior_weight": float(weight),
                          "restarts": int(tries), "direction": row.modality, "transfer_accuracy": row.value,
                          "ceiling": row.baseline, "chance": row.chance, "seconds": seconds})
     return pd.DataFrame(rows)
