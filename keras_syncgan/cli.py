@@ -2,7 +2,7 @@
 
     python -m keras_syncgan train PRESET [--steps N | --epochs N] [--steps-per-epoch N] [--batch-size N]
                                          [--width cpu|authors] [--paired-fraction F] [--adversarial-synchronizer]
-                                         [--sync-weight W] [--synchronizer-learning-rate LR]
+                                         [--sync-weight W] [--synchronizer-learning-rate LR] [--diversity-weight W]
                                          [--dtype-policy float32|mixed_bfloat16|mixed_float16] [--ema-decay D]
                                          [--seed S] [--output DIR]
     python -m keras_syncgan evaluate RUN_DIR
@@ -36,17 +36,19 @@ CONFIG_FILE = "config.json"
 MODEL_FILE = "model.keras"
 # Arguments that define what a run directory's model is: a resumed run must repeat them.
 RUN_DEFINING = ("preset", "tiny", "width", "batch_size", "paired_fraction", "adversarial_synchronizer",
-                "sync_weight", "synchronizer_learning_rate", "dtype_policy", "ema_decay", "seed", "steps_per_epoch")
+                "sync_weight", "synchronizer_learning_rate", "diversity_weight", "dtype_policy", "ema_decay", "seed",
+                "steps_per_epoch")
 # What a run directory written before a defining argument existed had instead.
 RUN_DEFAULTS = {"adversarial_synchronizer": False, "sync_weight": 1.0, "synchronizer_learning_rate": None,
-                "dtype_policy": "float32", "ema_decay": None}
+                "diversity_weight": 0.0, "dtype_policy": "float32", "ema_decay": None}
 # Run arguments that are model constructor options; passed only when not the default, so that a
 # preset's model never receives an option of another model kind (CVAE-GAN has no synchronizer).
-MODEL_OPTIONS = ("adversarial_synchronizer", "sync_weight", "ema_decay")
+MODEL_OPTIONS = ("adversarial_synchronizer", "sync_weight", "diversity_weight", "ema_decay")
 # Train arguments that only SyncGAN presets take, with their parser defaults (given otherwise: an error).
 SYNCGAN_OPTIONS = {"paired_fraction": None,
                    **{key: RUN_DEFAULTS[key]
-                      for key in ("adversarial_synchronizer", "sync_weight", "synchronizer_learning_rate")}}
+                      for key in ("adversarial_synchronizer", "sync_weight", "synchronizer_learning_rate",
+                                  "diversity_weight")}}
 DTYPE_POLICIES = ("float32", "mixed_bfloat16", "mixed_float16")
 STEPS_PER_EPOCH = 250
 
@@ -107,6 +109,10 @@ def build_parser():
                        "the discriminators' terms (default 1, the authors')")
     train.add_argument("--synchronizer-learning-rate", type=_number(float, 0, name="rate"),
                        help="SyncGAN: the synchronizer's Adam learning rate (default: the authors' 2e-4)")
+    train.add_argument("--diversity-weight", type=_number(float, 0, name="weight"),
+                       default=RUN_DEFAULTS["diversity_weight"],
+                       help="SyncGAN: weight of a mode-seeking term (MSGAN) in the generators' loss, against "
+                       "mode collapse (default: none, the authors' loss)")
     train.add_argument("--dtype-policy", choices=DTYPE_POLICIES, default="float32",
                        help="the networks' Keras dtype policy: mixed_bfloat16 computes in bfloat16 (fast on "
                        "CPUs with AMX or AVX-512 BF16, and on GPUs); weights, outputs and losses stay float32")
@@ -184,7 +190,7 @@ def settings_of(args, recipe):
         "batch_size": args.batch_size or recipe.batch_size,
         "paired_fraction": (args.paired_fraction or recipe.paired_fraction) if recipe.kind == "syncgan" else None,
         "adversarial_synchronizer": bool(args.adversarial_synchronizer), "sync_weight": args.sync_weight,
-        "synchronizer_learning_rate": args.synchronizer_learning_rate,
+        "synchronizer_learning_rate": args.synchronizer_learning_rate, "diversity_weight": args.diversity_weight,
         "dtype_policy": args.dtype_policy,
         "ema_decay": args.ema_decay, "seed": args.seed, "epochs": epochs, "steps_per_epoch": steps_per_epoch,
         "steps": epochs * steps_per_epoch, "output": str(output),

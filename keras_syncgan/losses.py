@@ -26,6 +26,16 @@ def half_squared_distance(a, b):
     return 0.5 * ops.mean(ops.sum(ops.square(a - b), axis=tuple(range(1, len(a.shape)))))
 
 
+def mode_seeking_loss(samples_a, samples_b, latents_a, latents_b, epsilon=1e-5):
+    """MSGAN's diversity term (Mao et al., CVPR 2019), to minimise: 1 / (ratio + epsilon), where
+    ratio = mean |samples_a - samples_b| / mean |latents_a - latents_b| over two batches generated
+    from independent latents. A generator that maps different z to the same sample (mode collapse)
+    has a small ratio and pays a large loss.
+    """
+    distance = lambda a, b: ops.mean(ops.abs(ops.cast(a, "float32") - ops.cast(b, "float32")))
+    return 1.0 / (distance(samples_a, samples_b) / distance(latents_a, latents_b) + epsilon)
+
+
 def kl_divergence(mu, log_var):
     """KL(N(mu, exp(log_var)) || N(0, I)), summed over z's dimensions, averaged over the batch."""
     mu, log_var = ops.cast(mu, "float32"), ops.cast(log_var, "float32")

@@ -138,13 +138,14 @@ def test_a_run_directory_from_before_the_model_and_dtype_options_resumes(tmp_pat
     run_dir = tmp_path / "run"
     _train("syncgan-mnist-fashion", run_dir, "--steps", "1")
     config = json.loads((run_dir / "config.json").read_text())
-    for key in ("adversarial_synchronizer", "sync_weight", "synchronizer_learning_rate", "dtype_policy", "ema_decay"):
+    for key in ("adversarial_synchronizer", "sync_weight", "synchronizer_learning_rate", "diversity_weight", "dtype_policy",
+                "ema_decay"):
         del config[key]  # as earlier versions wrote
     (run_dir / "config.json").write_text(json.dumps(config))
     resumed = _train("syncgan-mnist-fashion", run_dir, "--steps", "2")
     assert resumed.initial_epoch == 1 and resumed.model.adversarial_synchronizer is False
     assert resumed.model.dtype_policy.name == "float32" and resumed.model.ema_decay is None
-    assert resumed.model.sync_weight == 1.0
+    assert resumed.model.sync_weight == 1.0 and resumed.model.diversity_weight == 0.0
     assert float(resumed.model.optimizers["synchronizer"].learning_rate) == pytest.approx(2e-4)
 
 
@@ -208,6 +209,24 @@ def test_the_sync_weight_option_reaches_the_model_defines_the_run_and_checks_its
         "--sync-weight", ("0", "-1", "x"), "a number > 0")
     error = _error_of(["train", "cvaegan-fashion", "--sync-weight", "2"], capsys)
     assert "argument --sync-weight: applies to SyncGAN presets only; cvaegan-fashion is a cvaegan preset" in error
+
+
+def test_the_diversity_weight_option_reaches_the_model_defines_the_run_and_checks_its_value(tmp_path, capsys):
+    import keras
+
+    run_dir = tmp_path / "run"
+    result = _train("syncgan-mnist-fashion", run_dir, "--steps", "1", "--diversity-weight", "0.5")
+    assert json.loads((run_dir / "config.json").read_text())["diversity_weight"] == 0.5
+    assert result.model.diversity_weight == keras.models.load_model(run_dir / "model.keras").diversity_weight == 0.5
+    history = result.history.history
+    np.testing.assert_allclose(history["g_loss"][0], history["g_adversarial_loss"][0] + history["g_sync_loss"][0]
+                               + 0.5 * history["g_diversity_loss"][0], rtol=1e-5)
+
+    _assert_the_option_defines_the_run_and_is_checked(
+        capsys, "syncgan-mnist-fashion", run_dir, "diversity_weight=0.5; this command has diversity_weight=0.0",
+        "--diversity-weight", ("0", "-1", "x"), "a number > 0")
+    error = _error_of(["train", "cvaegan-fashion", "--diversity-weight", "1"], capsys)
+    assert "argument --diversity-weight: applies to SyncGAN presets only; cvaegan-fashion is a cvaegan preset" in error
 
 
 def test_the_synchronizer_learning_rate_changes_that_optimizer_only_and_defines_the_run(tmp_path, capsys):

@@ -6,6 +6,7 @@ from conftest import small_syncgan
 from keras_syncgan import SyncGAN
 from keras_syncgan.data import PairSampler, paired_dataset
 from keras_syncgan.data.pairing import with_channel_axis
+from keras_syncgan.losses import mode_seeking_loss
 from keras_syncgan.testing import run_serialization_test
 
 
@@ -93,10 +94,42 @@ def test_save_load_restores_every_network_and_optimizer_and_resumes_identically(
 
 
 def test_config_and_keras_file_round_trip():
-    model = small_syncgan(sync_weight=2.5, adversarial_synchronizer=True)
+    model = small_syncgan(sync_weight=2.5, adversarial_synchronizer=True, diversity_weight=0.5)
     restored = run_serialization_test(model, np.random.default_rng(0).normal(size=(4, 16)).astype("float32"))
     assert restored.sync_weight == 2.5 and restored.modalities == model.modalities
-    assert restored.adversarial_synchronizer is True
+    assert restored.adversarial_synchronizer is True and restored.diversity_weight == 0.5
+
+
+def test_mode_seeking_loss_follows_msgan_and_grows_as_samples_collapse():
+    rng = np.random.default_rng(0)
+    a, b = rng.uniform(size=(2, 6, 8, 8, 1))
+    z_a, z_b = rng.normal(size=(2, 6, 16))
+    ratio = np.abs(a - b).mean() / np.abs(z_a - z_b).mean()
+    assert float(mode_seeking_loss(a, b, z_a, z_b)) == pytest.approx(1.0 / (ratio + 1e-5), rel=1e-5)
+    # Half as far apart: twice the loss; identical samples (collapse): 1 / epsilon.
+    assert float(mode_seeking_loss(a, (a + b) / 2, z_a, z_b)) == pytest.approx(2.0 / (ratio + 2e-5), rel=1e-5)
+    assert float(mode_seeking_loss(a, a, z_a, z_b)) == pytest.approx(1e5)
+
+
+def test_diversity_weight_adds_the_mode_seeking_term_and_spreads_the_generators(digits_pairs):
+    x, y, _, _ = digits_pairs
+    logs = {}
+    for weight in (0.0, 3.0):
+        keras.utils.set_random_seed(0)  # the same initial weights and z for both
+        model = small_syncgan(diversity_weight=weight)
+        model.compile()
+        logs[weight] = [model.train_on_batch(_batch(x, y, seed=step), return_dict=True) for step in range(12)]
+    first = {weight: steps[0] for weight, steps in logs.items()}
+    # The term is logged at any weight (a collapse monitor) and added to G's loss with its weight.
+    assert first[0.0]["g_diversity_loss"] == pytest.approx(first[3.0]["g_diversity_loss"], rel=1e-5)
+    for weight, log in first.items():
+        assert log["g_loss"] == pytest.approx(log["g_adversarial_loss"] + log["g_sync_loss"]
+                                              + weight * log["g_diversity_loss"], rel=1e-5)
+    # A few steps in, the generators trained with it map different z further apart (a lower term).
+    last = {weight: np.mean([log["g_diversity_loss"] for log in steps[-4:]]) for weight, steps in logs.items()}
+    assert last[3.0] < 0.85 * last[0.0], last
+    with pytest.raises(ValueError, match=r"`diversity_weight` must be a number >= 0; received diversity_weight=-1"):
+        small_syncgan(diversity_weight=-1)
 
 
 def test_adversarial_synchronizer_also_learns_that_generated_tuples_are_asynchronous(digits_pairs):

@@ -3,8 +3,8 @@ import numpy as np
 from keras import ops
 
 from keras_syncgan.latent import best_of_restarts, optimize_latents
-from keras_syncgan.losses import bce_with_logits, binary_accuracy
-from keras_syncgan.metrics.validation import as_real_array, as_unit_images, check_positive_int
+from keras_syncgan.losses import bce_with_logits, binary_accuracy, mode_seeking_loss
+from keras_syncgan.metrics.validation import as_real_array, as_unit_images, check_number, check_positive_int
 from keras_syncgan.models.base import GANModel, check_batch, to_float_images
 from keras_syncgan.utils import describe
 
@@ -21,7 +21,8 @@ class SyncGAN(GANModel):
     2. S on real synchronous tuples (label 1) and asynchronous ones (label 0);
     3. one joint generator step on sum_i BCE(D_i(G_i(z_i)), 1) + BCE(S(G(z)), target), where the
        first half of the batch shares one z across modalities (target 1, synchronous) and the second
-       half draws an independent z per modality (target 0).
+       half draws an independent z per modality (target 0); with `diversity_weight`, plus MSGAN's
+       mode-seeking term per modality (not in the paper; see below).
 
     The generators run once per step: steps 1 and 3 share one forward pass (`GANModel.record`), where
     the authors' code generates again for step 3. The gradients are the same; the BatchNorm moving
@@ -44,6 +45,12 @@ class SyncGAN(GANModel):
             which lets the generators satisfy S with tuples that are not of one class (compare
             `evaluate`'s "synchronizer_acceptance" with the sync rate). In the README's runs it
             raised the sync rate and sample quality, and lowered S's accuracy at threshold 0.5.
+        diversity_weight: weight of a mode-seeking term in the generators' loss (MSGAN, Mao et al.
+            2019; `losses.mode_seeking_loss`), summed over modalities: each generator is asked to keep
+            samples from the batch's two halves (independent z) apart in proportion to their z. Not
+            in the paper; 0 (default) leaves the authors' loss. Aimed at the mode collapse the
+            adversarial synchronizer caused at 1 % paired data in the README's runs. The term is
+            logged (`g_diversity_loss`) whatever its weight, as a collapse monitor.
         seed: seed of the model's noise.
         ema_decay: keep an EMA of the generators' weights for sampling (see `GANModel`).
         inversion_encoders: optional dict `{modality: keras.Model}` mapping samples to latent codes,
@@ -63,8 +70,8 @@ class SyncGAN(GANModel):
     """
 
     def __init__(self, generators, discriminators, synchronizer, latent_dim=64, adversarial_weight=1.0,
-                 sync_weight=1.0, adversarial_synchronizer=False, seed=None, ema_decay=None, inversion_encoders=None,
-                 **kwargs):
+                 sync_weight=1.0, adversarial_synchronizer=False, diversity_weight=0.0, seed=None, ema_decay=None,
+                 inversion_encoders=None, **kwargs):
         self.modalities = _check_modalities(generators, discriminators)
         super().__init__(latent_dim=latent_dim, seed=seed, ema_decay=ema_decay, **kwargs)
         self.generators = dict(generators)
@@ -79,6 +86,7 @@ class SyncGAN(GANModel):
             raise ValueError("`adversarial_synchronizer` must be True or False; received "
                              f"{describe(adversarial_synchronizer)}.")
         self.adversarial_synchronizer = adversarial_synchronizer
+        self.diversity_weight = check_number(diversity_weight, "diversity_weight", "a number >= 0", lambda v: v >= 0)
         self.sample_shapes = {}
         for m in self.modalities:
             if tuple(generators[m].input.shape)[1:] != (latent_dim,):
@@ -95,7 +103,7 @@ class SyncGAN(GANModel):
     def tracker_names(self):
         return {**{f"d_loss_{m}": f"discriminator_{m}" for m in self.modalities},
                 "s_loss": "synchronizer", "s_accuracy": "synchronizer",
-                **dict.fromkeys(["g_loss", "g_adversarial_loss", "g_sync_loss"], "generators")}
+                **dict.fromkeys(["g_loss", "g_adversarial_loss", "g_sync_loss", "g_diversity_loss"], "generators")}
 
     def optimizer_targets(self):
         return {**{f"discriminator_{m}": [self.discriminators[m]] for m in self.modalities},
@@ -142,19 +150,26 @@ class SyncGAN(GANModel):
 
         s_loss, s_logits = self.update("synchronizer", synchronizer_loss)
 
-        # 3. Generators, jointly: fool every D_i and make S agree that shared z means synchronous.
-        # D and S run in inference mode here so that their state (spectral-norm vectors and kernels)
-        # moves only in their own steps.
+        # 3. Generators, jointly: fool every D_i and make S agree that shared z means synchronous
+        # (and, with diversity_weight, keep samples of different z apart). D and S run in inference
+        # mode here so that their state (spectral-norm vectors and kernels) moves only in their own steps.
+        halves = slice(None, n // 2), slice(n // 2, 2 * (n // 2))  # every z[m] row is an independent draw
+
         def generator_loss(fakes):
             adversarial = sum(bce_with_logits(self.discriminators[m](fakes[m], training=False), 1.0)
                               for m in self.modalities)
             sync_loss = bce_with_logits(self.synchronizer(fakes, training=False), sync_target)
-            return self.adversarial_weight * adversarial + self.sync_weight * sync_loss, (adversarial, sync_loss)
+            diversity = sum(mode_seeking_loss(*(fakes[m][h] for h in halves), *(z[m][h] for h in halves))
+                            for m in self.modalities)
+            loss = self.adversarial_weight * adversarial + self.sync_weight * sync_loss
+            if self.diversity_weight:
+                loss = loss + self.diversity_weight * diversity
+            return loss, (adversarial, sync_loss, diversity)
 
-        g_loss, (g_adversarial, g_sync) = self.update("generators", generator_loss, through=generated)
+        g_loss, (g_adversarial, g_sync, g_diversity) = self.update("generators", generator_loss, through=generated)
         self.update_ema()
-        return self.log(**d_losses, s_loss=s_loss, s_accuracy=binary_accuracy(s_logits, sync),
-                        g_loss=g_loss, g_adversarial_loss=g_adversarial, g_sync_loss=g_sync)
+        return self.log(**d_losses, s_loss=s_loss, s_accuracy=binary_accuracy(s_logits, sync), g_loss=g_loss,
+                        g_adversarial_loss=g_adversarial, g_sync_loss=g_sync, g_diversity_loss=g_diversity)
 
     def paired_latents(self, n):
         """Latents for n generated tuples: the first half share one z across modalities
@@ -356,6 +371,7 @@ class SyncGAN(GANModel):
                 "adversarial_weight": self.adversarial_weight,
                 "sync_weight": self.sync_weight,
                 "adversarial_synchronizer": self.adversarial_synchronizer,
+                "diversity_weight": self.diversity_weight,
                 "inversion_encoders": self.serialize_networks(self.inversion_encoders)}
 
     @classmethod
