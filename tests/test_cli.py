@@ -138,8 +138,8 @@ def test_a_run_directory_from_before_the_model_and_dtype_options_resumes(tmp_pat
     run_dir = tmp_path / "run"
     _train("syncgan-mnist-fashion", run_dir, "--steps", "1")
     config = json.loads((run_dir / "config.json").read_text())
-    for key in ("adversarial_synchronizer", "sync_weight", "synchronizer_learning_rate", "diversity_weight", "dtype_policy",
-                "ema_decay"):
+    for key in ("adversarial_synchronizer", "sync_weight", "synchronizer_learning_rate", "diversity_weight",
+                "dtype_policy", "ema_decay"):
         del config[key]  # as earlier versions wrote
     (run_dir / "config.json").write_text(json.dumps(config))
     resumed = _train("syncgan-mnist-fashion", run_dir, "--steps", "2")
