@@ -212,7 +212,11 @@ def test_two_replica_step_equals_one_device_step_on_the_same_global_batch(kind, 
     assert report["replicas"] == 2
     assert report["single"].keys() == report["replicated"].keys()
     for name, (value,) in report["single"].items():
-        np.testing.assert_allclose(report["replicated"][name][0], value, rtol=1e-5, atol=1e-6, err_msg=name)
+        # The mode-seeking term pairs the first and second halves of the batch it sees: each
+        # replica's own, not the global batch's, so its logged value differs a little (at weight 0
+        # it moves no weight; the weights below must still match exactly).
+        rtol = 1e-2 if name == "g_diversity_loss" else 1e-5
+        np.testing.assert_allclose(report["replicated"][name][0], value, rtol=rtol, atol=1e-6, err_msg=name)
     for single, replicated in zip(report["single_weights"], report["replicated_weights"]):
         np.testing.assert_allclose(replicated, single, rtol=1e-5, atol=1e-6)
     first, second = (np.asarray(z) for z in report["replica_noise"])

@@ -51,7 +51,9 @@ class SyncGAN(GANModel):
             in the paper; 0 (default) leaves the authors' loss. Aimed at the mode collapse the
             adversarial synchronizer caused at 1 % paired data in the README's runs; there, weight 1
             made a 4,000-step run worse (lower sync rate, higher FD): try smaller weights. The term
-            is logged (`g_diversity_loss`) whatever its weight, as a collapse monitor.
+            is logged (`g_diversity_loss`) whatever its weight, as a collapse monitor. Like
+            BatchNorm's statistics it depends on the batch: under `tf.distribute` each replica
+            pairs the halves of its own batch.
         seed: seed of the model's noise.
         ema_decay: keep an EMA of the generators' weights for sampling (see `GANModel`).
         inversion_encoders: optional dict `{modality: keras.Model}` mapping samples to latent codes,
