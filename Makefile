@@ -35,13 +35,16 @@ data: $(DATA)
 demo: $(DATA)
 	$(BIN)/python -m keras_syncgan.demo $(DEMO_ARGS)
 
-# Unit tests and every notebook (quick mode, executed by nbmake) in one pytest run.
+# Unit tests and every notebook (quick mode, executed by nbmake) in one pytest run, in TEST_JOBS
+# processes (one keeps about 1.1 of 2 cores busy: small networks, many small ops). Notebooks,
+# the longest items, go first so that no worker is left with one at the end.
+TEST_JOBS ?= 2
 test: $(DATA)
 	$(BIN)/python notebooks/build.py --check
-	KERAS_SYNCGAN_QUICK=1 $(BIN)/python -m pytest -q --durations=15 --nbmake --nbmake-timeout=900 tests notebooks
+	KERAS_SYNCGAN_QUICK=1 $(BIN)/python -m pytest -q -n $(TEST_JOBS) --dist worksteal --durations=15 --nbmake --nbmake-timeout=900 notebooks tests
 
 test-all: $(DATA)
-	KERAS_SYNCGAN_QUICK=1 $(BIN)/python -m pytest -q -m "" --nbmake --nbmake-timeout=900 tests notebooks
+	KERAS_SYNCGAN_QUICK=1 $(BIN)/python -m pytest -q -n $(TEST_JOBS) --dist worksteal -m "" --nbmake --nbmake-timeout=900 notebooks tests
 
 notebooks: $(INSTALLED)
 	$(BIN)/python notebooks/build.py
