@@ -39,12 +39,13 @@ demo: $(DATA)
 # processes (one keeps about 1.1 of 2 cores busy: small networks, many small ops). Notebooks,
 # the longest items, go first so that no worker is left with one at the end.
 TEST_JOBS ?= 2
+PYTEST := KERAS_SYNCGAN_QUICK=1 $(BIN)/python -m pytest -q -n $(TEST_JOBS) --dist worksteal --nbmake --nbmake-timeout=900
 test: $(DATA)
 	$(BIN)/python notebooks/build.py --check
-	KERAS_SYNCGAN_QUICK=1 $(BIN)/python -m pytest -q -n $(TEST_JOBS) --dist worksteal --durations=15 --nbmake --nbmake-timeout=900 notebooks tests
+	$(PYTEST) --durations=15 notebooks tests
 
 test-all: $(DATA)
-	KERAS_SYNCGAN_QUICK=1 $(BIN)/python -m pytest -q -n $(TEST_JOBS) --dist worksteal -m "" --nbmake --nbmake-timeout=900 notebooks tests
+	$(PYTEST) -m "" notebooks tests
 
 notebooks: $(INSTALLED)
 	$(BIN)/python notebooks/build.py

@@ -14,6 +14,8 @@ sys.path.insert(0, str(__import__("pathlib").Path(__file__).parent))
 from conftest import small_syncgan  # noqa: E402
 from keras_syncgan.data import PairSampler, load_digits  # noqa: E402
 
+BATCH_SIZE = 32  # pairs per step: the synchronizer's accuracy is a share of this many decisions
+
 
 class PinnedNoiseModel:
     """Mixin: z comes from a seeded numpy stream, identical on every backend."""
@@ -33,7 +35,7 @@ def main(weights_path, steps, spectral_norm):
     model.load_weights(weights_path)
     model.compile(jit_compile=True)
     losses = []
-    for indices in list(PairSampler(y, 32, seed=0).batches(0))[:steps]:
+    for indices in list(PairSampler(y, BATCH_SIZE, seed=0).batches(0))[:steps]:
         batch = {"real": {m: x[m][i] for m, i in indices["real"].items()},
                  "pairs": {m: x[m][i] for m, i in indices["pairs"].items()}, "sync": indices["sync"]}
         model._draws = 0  # the same z for every step on both backends
