@@ -216,6 +216,15 @@ def _resumed_epoch(backup_dir):
     return json.loads(metadata.read_text())["epoch"] if metadata.exists() else 0
 
 
+def _completed_epochs(run_dir):
+    """The epochs behind a run's `model.keras`: its backup's, else (a copy without `backup/`) its log's rows."""
+    epochs = _resumed_epoch(run_dir / "backup")
+    log = run_dir / "training_log.csv"
+    if not epochs and log.exists():
+        epochs = max(len(log.read_text().splitlines()) - 1, 0)  # one row per epoch under a header
+    return epochs
+
+
 def _write_json(path, value):
     atomic_write_text(path, json.dumps(value, indent=2) + "\n")
 
@@ -320,7 +329,7 @@ def evaluate_run(run_dir, model=None, data=None):
     model = model if model is not None else keras.models.load_model(run_dir / MODEL_FILE)
     data = data if data is not None else recipe.data()
     # The steps behind model.keras: the last completed epoch (a run still training, or stopped, has fewer).
-    steps = _resumed_epoch(run_dir / "backup") * settings["steps_per_epoch"] or settings["steps"]
+    steps = _completed_epochs(run_dir) * settings["steps_per_epoch"] or settings["steps"]
     start = time.time()
     scorers = recipes.evaluators(recipe)  # loaded once for the metrics and the WAV listing
     table = recipes.evaluate(recipe, model, data, seed=settings["seed"], scorers=scorers)
