@@ -310,7 +310,6 @@ def test_evaluate_reads_a_run_directory_and_writes_the_tables(tmp_path, capsys):
     np.testing.assert_allclose(reloaded.generate([0, 1], z=z), trained.model.generate([0, 1], z=z), atol=1e-6)
 
 
-
 def test_the_steps_behind_a_run_come_from_its_backup_else_its_log(tmp_path):
     # `evaluate` heads metrics.md with them ("PRESET, S of N steps"; see the test above).
     run_dir = tmp_path / "run"
