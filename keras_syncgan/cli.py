@@ -34,6 +34,7 @@ from keras_syncgan.utils import atomic_write_text
 
 CONFIG_FILE = "config.json"
 MODEL_FILE = "model.keras"
+LOG_FILE = "training_log.csv"  # one row per epoch, under a header (CSVLogger)
 # Arguments that define what a run directory's model is: a resumed run must repeat them.
 RUN_DEFINING = ("preset", "tiny", "width", "batch_size", "paired_fraction", "adversarial_synchronizer",
                 "sync_weight", "synchronizer_learning_rate", "diversity_weight", "dtype_policy", "ema_decay", "seed",
@@ -219,9 +220,9 @@ def _resumed_epoch(backup_dir):
 def _completed_epochs(run_dir):
     """The epochs behind a run's `model.keras`: its backup's, else (a copy without `backup/`) its log's rows."""
     epochs = _resumed_epoch(run_dir / "backup")
-    log = run_dir / "training_log.csv"
+    log = run_dir / LOG_FILE
     if not epochs and log.exists():
-        epochs = max(len(log.read_text().splitlines()) - 1, 0)  # one row per epoch under a header
+        epochs = max(len(log.read_text().splitlines()) - 1, 0)  # less the header
     return epochs
 
 
@@ -272,7 +273,7 @@ def train(recipe, settings):
                    package_callbacks.BackupAndRestore(backup_dir=str(run_dir / "backup"), save_freq="epoch",
                                                       delete_checkpoint=False),
                    package_callbacks.ModelCheckpoint(str(run_dir / MODEL_FILE), save_freq="epoch"),
-                   keras.callbacks.CSVLogger(str(run_dir / "training_log.csv"), append=initial_epoch > 0), *pictures])
+                   keras.callbacks.CSVLogger(str(run_dir / LOG_FILE), append=initial_epoch > 0), *pictures])
     seconds = time.time() - start
     if getattr(model, "diverged", None):
         raise SystemExit(f"{recipe.name}: training diverged ({model.diverged}); the last good checkpoint is in "
