@@ -52,11 +52,11 @@ class SyncGAN(GANModel):
             adversarial synchronizer caused at 1 % paired data in the README's runs; there, over
             4,000 steps, weight 1 made the run worse (lower sync rate, higher FD) and 0.1 or 0.03
             helped a little (sync rate 1-2 points higher, fewer samples in the largest class); over
-            20,000 steps 0.1 slowed the collapse without preventing it (at 10,000 steps it matched
-            the sync rate of a run without it, with fewer samples in the largest class). The term
-            is logged (`g_diversity_loss`) whatever its weight, as a collapse monitor. Like
-            BatchNorm's statistics it depends on the batch: under `tf.distribute` each replica
-            pairs the halves of its own batch.
+            20,000 steps 0.1 slowed the collapse without preventing it (at 10,000 and 20,000 steps
+            it matched the sync rate of a run without it, with fewer samples in the largest
+            class). The term is logged (`g_diversity_loss`) whatever its weight, as a collapse
+            monitor. Like BatchNorm's statistics it depends on the batch: under `tf.distribute`
+            each replica pairs the halves of its own batch.
         seed: seed of the model's noise.
         ema_decay: keep an EMA of the generators' weights for sampling (see `GANModel`).
         inversion_encoders: optional dict `{modality: keras.Model}` mapping samples to latent codes,
