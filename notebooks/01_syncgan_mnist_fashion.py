@@ -9,7 +9,7 @@
 # with fashion class k is *synchronous*, other pairs are not. The generators are rewarded when S
 # judges G_digit(z) and G_fashion(z) synchronous for a shared z, and asynchronous for independent z.
 #
-# Set `KERAS_SYNCGAN_QUICK=1` to run this in about 3 minutes (CI does). Without it the notebook
+# Set `KERAS_SYNCGAN_QUICK=1` to run this in about 2 minutes (CI does). Without it the notebook
 # trains long enough for clearly synchronized pairs.
 
 # %%
@@ -24,7 +24,7 @@ from keras_syncgan.data import paired_dataset
 from keras_syncgan.plotting import pair_grid
 
 QUICK = os.environ.get("KERAS_SYNCGAN_QUICK") == "1"
-STEPS = 150 if QUICK else 6000
+STEPS = 100 if QUICK else 6000
 keras.utils.set_random_seed(0)
 
 # %% [markdown]
