@@ -192,41 +192,28 @@ def _assert_the_option_defines_the_run_and_is_checked(capsys, preset, run_dir, m
         assert f"argument {option}: expected {expected}; received '{bad}'" in error
 
 
-def test_the_sync_weight_option_reaches_the_model_defines_the_run_and_checks_its_value(tmp_path, capsys):
+@pytest.mark.parametrize("option, name, value, default", [("--sync-weight", "sync_weight", 3.0, 1.0),
+                                                          ("--diversity-weight", "diversity_weight", 0.5, 0.0)])
+def test_a_generator_loss_weight_option_reaches_the_model_defines_the_run_and_checks_its_value(
+        tmp_path, capsys, option, name, value, default):
     import keras
 
     run_dir = tmp_path / "run"
-    result = _train("syncgan-mnist-fashion", run_dir, "--steps", "1", "--sync-weight", "3")
-    assert result.model.sync_weight == 3.0 and json.loads((run_dir / "config.json").read_text())["sync_weight"] == 3.0
-    assert keras.models.load_model(run_dir / "model.keras").sync_weight == 3.0
-    # The weight scales the synchronizer term of the generators' loss (logged separately).
-    history = result.history.history
-    np.testing.assert_allclose(history["g_loss"][0], history["g_adversarial_loss"][0] + 3.0 * history["g_sync_loss"][0],
+    result = _train("syncgan-mnist-fashion", run_dir, "--steps", "1", option, str(value))
+    assert json.loads((run_dir / "config.json").read_text())[name] == value
+    assert getattr(result.model, name) == getattr(keras.models.load_model(run_dir / "model.keras"), name) == value
+    # The weight scales its term of the generators' loss; every term is logged separately, at any weight.
+    weights = {"sync_weight": 1.0, "diversity_weight": 0.0, name: value}
+    history = {key: values[0] for key, values in result.history.history.items()}
+    np.testing.assert_allclose(history["g_loss"], history["g_adversarial_loss"] + weights["sync_weight"]
+                               * history["g_sync_loss"] + weights["diversity_weight"] * history["g_diversity_loss"],
                                rtol=1e-5)
 
     _assert_the_option_defines_the_run_and_is_checked(
-        capsys, "syncgan-mnist-fashion", run_dir, "sync_weight=3.0; this command has sync_weight=1.0",
-        "--sync-weight", ("0", "-1", "x"), "a number > 0")
-    error = _error_of(["train", "cvaegan-fashion", "--sync-weight", "2"], capsys)
-    assert "argument --sync-weight: applies to SyncGAN presets only; cvaegan-fashion is a cvaegan preset" in error
-
-
-def test_the_diversity_weight_option_reaches_the_model_defines_the_run_and_checks_its_value(tmp_path, capsys):
-    import keras
-
-    run_dir = tmp_path / "run"
-    result = _train("syncgan-mnist-fashion", run_dir, "--steps", "1", "--diversity-weight", "0.5")
-    assert json.loads((run_dir / "config.json").read_text())["diversity_weight"] == 0.5
-    assert result.model.diversity_weight == keras.models.load_model(run_dir / "model.keras").diversity_weight == 0.5
-    history = result.history.history
-    np.testing.assert_allclose(history["g_loss"][0], history["g_adversarial_loss"][0] + history["g_sync_loss"][0]
-                               + 0.5 * history["g_diversity_loss"][0], rtol=1e-5)
-
-    _assert_the_option_defines_the_run_and_is_checked(
-        capsys, "syncgan-mnist-fashion", run_dir, "diversity_weight=0.5; this command has diversity_weight=0.0",
-        "--diversity-weight", ("0", "-1", "x"), "a number > 0")
-    error = _error_of(["train", "cvaegan-fashion", "--diversity-weight", "1"], capsys)
-    assert "argument --diversity-weight: applies to SyncGAN presets only; cvaegan-fashion is a cvaegan preset" in error
+        capsys, "syncgan-mnist-fashion", run_dir, f"{name}={value}; this command has {name}={default}",
+        option, ("0", "-1", "x"), "a number > 0")
+    error = _error_of(["train", "cvaegan-fashion", option, "2"], capsys)
+    assert f"argument {option}: applies to SyncGAN presets only; cvaegan-fashion is a cvaegan preset" in error
 
 
 def test_the_synchronizer_learning_rate_changes_that_optimizer_only_and_defines_the_run(tmp_path, capsys):
