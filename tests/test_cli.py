@@ -192,10 +192,13 @@ def _assert_the_option_defines_the_run_and_is_checked(capsys, preset, run_dir, m
         assert f"argument {option}: expected {expected}; received '{bad}'" in error
 
 
-@pytest.mark.parametrize("option, name, value, default", [("--sync-weight", "sync_weight", 3.0, 1.0),
-                                                          ("--diversity-weight", "diversity_weight", 0.5, 0.0)])
+GENERATOR_LOSS_WEIGHT_DEFAULTS = {"sync_weight": 1.0, "diversity_weight": 0.0}
+
+
+@pytest.mark.parametrize("option, name, value", [("--sync-weight", "sync_weight", 3.0),
+                                                 ("--diversity-weight", "diversity_weight", 0.5)])
 def test_a_generator_loss_weight_option_reaches_the_model_defines_the_run_and_checks_its_value(
-        tmp_path, capsys, option, name, value, default):
+        tmp_path, capsys, option, name, value):
     import keras
 
     run_dir = tmp_path / "run"
@@ -203,12 +206,13 @@ def test_a_generator_loss_weight_option_reaches_the_model_defines_the_run_and_ch
     assert json.loads((run_dir / "config.json").read_text())[name] == value
     assert getattr(result.model, name) == getattr(keras.models.load_model(run_dir / "model.keras"), name) == value
     # The weight scales its term of the generators' loss; every term is logged separately, at any weight.
-    weights = {"sync_weight": 1.0, "diversity_weight": 0.0, name: value}
+    weights = {**GENERATOR_LOSS_WEIGHT_DEFAULTS, name: value}
     history = {key: values[0] for key, values in result.history.history.items()}
     np.testing.assert_allclose(history["g_loss"], history["g_adversarial_loss"] + weights["sync_weight"]
                                * history["g_sync_loss"] + weights["diversity_weight"] * history["g_diversity_loss"],
                                rtol=1e-5)
 
+    default = GENERATOR_LOSS_WEIGHT_DEFAULTS[name]
     _assert_the_option_defines_the_run_and_is_checked(
         capsys, "syncgan-mnist-fashion", run_dir, f"{name}={value}; this command has {name}={default}",
         option, ("0", "-1", "x"), "a number > 0")
