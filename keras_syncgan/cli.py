@@ -67,6 +67,7 @@ def _number(kind, minimum, maximum=None, name=None, open_above=False):
             value = kind(text)
         except ValueError:
             value = None
+        value = value if value is not None and math.isfinite(value) else None
         low_ok = value is not None and (value > 0 if minimum == 0 else value >= minimum)
         if not low_ok or (maximum is not None and (value >= maximum if open_above else value > maximum)):
             raise argparse.ArgumentTypeError(f"expected {'an integer' if kind is int else 'a number'} {interval}; "
@@ -125,6 +126,9 @@ def build_parser():
     train.add_argument("--tiny", action="store_true", help=argparse.SUPPRESS)  # tests: 8x8 digits, tiny networks
     evaluate = commands.add_parser("evaluate", help="evaluate a run directory; writes metrics.csv and metrics.md")
     evaluate.add_argument("run_dir", type=pathlib.Path, help="a directory written by `train`")
+    evaluate.add_argument("--truncation", type=_number(float, 0, name="threshold"),
+                          help="score samples from z truncated to [-T, T] (the truncation trick); writes "
+                               "metrics_truncation_T.csv and .md beside the run's own metrics")
     return parser
 
 
@@ -147,7 +151,7 @@ def main(argv=None):
         except (RunMismatchError, RunSettingsError) as error:
             parser.error(str(error))
     try:
-        return evaluate_run(args.run_dir)
+        return evaluate_run(args.run_dir, truncation=args.truncation)
     except NotARunDirectoryError as error:
         parser.error(f"argument run_dir: {error}")
 
@@ -316,8 +320,12 @@ def _save_final_picture(grid, model, path):
     save_figure(grid.figure()[1], path)
 
 
-def evaluate_run(run_dir, model=None, data=None):
-    """Evaluates the run in `run_dir`; writes `metrics.csv` and `metrics.md` there and prints the table."""
+def evaluate_run(run_dir, model=None, data=None, truncation=None):
+    """Evaluates the run in `run_dir`; writes `metrics.csv` and `metrics.md` there and prints the table.
+
+    With `truncation`, the generated samples come from truncated codes (`keras_syncgan.evaluate`) and
+    the table goes to `metrics_truncation_<T>.csv` and `.md` instead, leaving the run's own metrics.
+    """
     import keras
 
     run_dir = pathlib.Path(run_dir)
@@ -333,18 +341,21 @@ def evaluate_run(run_dir, model=None, data=None):
     steps = _completed_epochs(run_dir) * settings["steps_per_epoch"] or settings["steps"]
     start = time.time()
     scorers = recipes.evaluators(recipe)  # loaded once for the metrics and the WAV listing
-    table = recipes.evaluate(recipe, model, data, seed=settings["seed"], scorers=scorers)
-    atomic_write_text(run_dir / "metrics.csv", table.to_csv(index=False))
+    table = recipes.evaluate(recipe, model, data, seed=settings["seed"], scorers=scorers, truncation=truncation)
+    stem = "metrics" if truncation is None else f"metrics_truncation_{truncation:g}"
+    written = [run_dir / f"{stem}.csv", run_dir / f"{stem}.md"]
+    atomic_write_text(written[0], table.to_csv(index=False))
     markdown = markdown_table(table)
     header = f"{settings['preset']}, {steps} of {settings['steps']} steps"
-    written = [run_dir / "metrics.csv", run_dir / "metrics.md"]
-    if recipe.sound:
+    if truncation is not None:
+        header += f", codes truncated to |z| <= {truncation:g}"
+    if recipe.sound and truncation is None:
         heard = recipes.audio_listing(recipe, model, run_dir, steps // settings["steps_per_epoch"], scorers)
         atomic_write_text(run_dir / "audio_samples.csv", heard.to_csv(index=False))
         written.append(run_dir / "audio_samples.csv")
         markdown += (f"\n\nThe last epoch's WAVs, classified after a round trip (`{recipe.sound}_class`), beside "
                      f"the other samples from the same z:\n\n{markdown_table(heard)}")
-    atomic_write_text(run_dir / "metrics.md", f"{header} (evaluated in {time.time() - start:.0f} s)\n\n{markdown}\n")
+    atomic_write_text(written[1], f"{header} (evaluated in {time.time() - start:.0f} s)\n\n{markdown}\n")
     print(f"\nMetrics of {run_dir} ({header}; baseline: real data scored the same way):\n{markdown}\n"
           f"Written: {', '.join(map(str, written))}")
     return table

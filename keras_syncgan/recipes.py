@@ -252,24 +252,26 @@ def evaluators(recipe):
     return {m: Evaluator.for_dataset(name) for m, name in recipe.evaluators.items()}
 
 
-def evaluate(recipe, model, data, seed=0, scorers=None):
+def evaluate(recipe, model, data, seed=0, scorers=None, truncation=None):
     """The run's metrics table (pandas): `keras_syncgan.evaluate` for SyncGAN; for CVAE-GAN,
     conditional accuracy, classifier Inception Score, FD, KID, precision/recall and augmentation accuracy.
 
     Columns: metric, modality, value, std, baseline (real data scored the same way), chance.
-    `scorers`: `evaluators(recipe)` when the caller has them loaded already.
+    `scorers`: `evaluators(recipe)` when the caller has them loaded already. `truncation`: draw the
+    generated samples' codes truncated (the truncation trick; `keras_syncgan.evaluate`).
     """
     from keras_syncgan.evaluation import SYNCGAN_METRICS
     from keras_syncgan.evaluation import evaluate as evaluate_syncgan
 
     scorers = scorers or evaluators(recipe)
     if recipe.kind == "syncgan":
-        return evaluate_syncgan(model, data, scorers, metrics=SYNCGAN_METRICS, seed=seed, **recipe.evaluation)
+        return evaluate_syncgan(model, data, scorers, metrics=SYNCGAN_METRICS, seed=seed, truncation=truncation,
+                                **recipe.evaluation)
     return evaluate_conditional(model, data, scorers, n=recipe.evaluation["n"], augmentation=recipe.augmentation,
-                                seed=seed)
+                                seed=seed, truncation=truncation)
 
 
-def evaluate_conditional(model, data, evaluators, n=2000, augmentation=None, seed=0):
+def evaluate_conditional(model, data, evaluators, n=2000, augmentation=None, seed=0, truncation=None):
     """A class-conditional model's metrics table, in `keras_syncgan.evaluate`'s columns.
 
     `conditional_accuracy`: the fraction of `n` samples (classes in equal numbers) that the
@@ -278,18 +280,21 @@ def evaluate_conditional(model, data, evaluators, n=2000, augmentation=None, see
     class-balanced samples. `augmented_accuracy` (when `augmentation`, the options of
     `augmentation_accuracy`, is given): test accuracy of a classifier trained on a few real images
     per class plus generated ones; std over seeds; baseline: the same classifier on the real images alone.
+    `truncation`: draw the samples' codes truncated (`keras_syncgan.evaluate`'s argument; the
+    augmentation's samples stay untruncated).
     """
     import pandas as pd
 
     from keras_syncgan import metrics
     from keras_syncgan.evaluation import augmentation_accuracy
     from keras_syncgan.evaluation import evaluate as evaluate_samples
+    from keras_syncgan.evaluation.report import latent_sample
 
     (modality,) = data.x_train
     evaluator = evaluators[modality]
     num_classes = model.num_classes
     classes = np.arange(n) % num_classes
-    z = np.random.default_rng(seed).normal(size=(n, model.latent_dim)).astype("float32")
+    z = latent_sample(np.random.default_rng(seed), n, model.latent_dim, truncation)
     accuracy = metrics.conditional_accuracy(evaluator.probabilities(model.generate(classes, z=z)), classes)
     real_accuracy = evaluator.accuracy(data.x_test[modality], data.y_test[modality])
     row = {"metric": "conditional_accuracy", "modality": modality, "value": accuracy, "std": np.nan,
@@ -301,7 +306,8 @@ def evaluate_conditional(model, data, evaluators, n=2000, augmentation=None, see
         rows.append({"metric": "augmented_accuracy", "modality": modality, "value": augmented.mean(),
                      "std": augmented.std(), "baseline": real_only.mean(), "chance": 1.0 / num_classes})
     others = evaluate_samples(_ClassBalancedSamples(model, modality), data, evaluators,
-                              metrics=("inception_score", "fd", "kid", "precision_recall"), n=n, seed=seed)
+                              metrics=("inception_score", "fd", "kid", "precision_recall"), n=n, seed=seed,
+                              truncation=truncation)
     return pd.concat([pd.DataFrame(rows), others], ignore_index=True)
 
 

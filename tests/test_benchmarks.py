@@ -167,3 +167,33 @@ def test_sync_rate_draws_repeat_the_evaluation_and_keep_earlier_rows(tmp_path, c
     cli.main(["train", "cvaegan-fashion", "--tiny", "--steps", "1", "--output", cvaegan_dir])
     with pytest.raises(ValueError, match="must hold a SyncGAN run; .* holds 'cvaegan-fashion'"):
         sync_rate.draws(cvaegan_dir)
+
+    _check_the_truncation_sweep(run_dir, evaluated, tmp_path, capsys)
+
+
+def _check_the_truncation_sweep(run_dir, evaluated, tmp_path, capsys):
+    import math
+
+    import pandas as pd
+
+    from benchmarks import truncation
+
+    first = truncation.main([str(run_dir), "--thresholds", "1e-4", "--output", str(tmp_path)])
+    assert list(dict.fromkeys(first.truncation)) == [math.inf, 1e-4]
+    untruncated, squeezed = (first[first.truncation == t].set_index(["metric", "modality"]) for t in (math.inf, 1e-4))
+    # Untruncated: the evaluation's own draw; codes ~0: one pair repeated, one class per modality.
+    assert untruncated.loc[("sync_rate", "digit+fashion"), "value"] == pytest.approx(evaluated.value)
+    assert (squeezed.loc["largest_class_share", "value"] == 1.0).all()
+    assert (squeezed.loc["recall", "value"] <= untruncated.loc["recall", "value"]).all()
+    truncation.main([str(run_dir), "--thresholds", "1", "1e-4", "--output", str(tmp_path)])
+    written = pd.read_csv(tmp_path / "truncation_run-p0.5.csv")
+    assert sorted(set(written.truncation)) == [1e-4, 1.0, math.inf]
+    assert len(written) == 3 * len(first) // 2
+    markdown = (tmp_path / "truncation_run-p0.5.md").read_text()
+    assert "| truncation | synchronizer_acceptance digit+fashion | sync_rate digit+fashion | sync_rate chance |" in markdown
+    rows = [line.split(" | ")[0] for line in markdown.splitlines() if line.startswith("| ") and "---" not in line]
+    assert rows[1:] == ["| none", "| 1", "| 0.0001", "| real data"]
+    capsys.readouterr()
+    with pytest.raises(SystemExit):
+        truncation.main([str(run_dir), "--thresholds", "0"])
+    assert "argument --thresholds: expected a number > 0; received '0'" in capsys.readouterr().err

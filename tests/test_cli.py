@@ -85,6 +85,9 @@ def test_other_argument_errors(capsys, tmp_path):
         ["train", "syncgan-mnist-fashion", "--steps", "0"], capsys)
     assert "not allowed with argument --steps" in _error_of(
         ["train", "syncgan-mnist-fashion", "--steps", "10", "--epochs", "2"], capsys)
+    for bad in ("0", "inf", "nan", "x"):
+        assert f"argument --truncation: expected a number > 0; received '{bad}'" in _error_of(
+            ["evaluate", str(tmp_path), "--truncation", bad], capsys)
     error = _error_of(["evaluate", str(tmp_path)], capsys)
     assert f"argument run_dir: expected a run directory written by `train` with config.json; received {str(tmp_path)!r}" in error
 
@@ -299,6 +302,17 @@ def test_evaluate_reads_a_run_directory_and_writes_the_tables(tmp_path, capsys):
 
     reloaded = keras.models.load_model(run_dir / "model.keras")
     np.testing.assert_allclose(reloaded.generate([0, 1], z=z), trained.model.generate([0, 1], z=z), atol=1e-6)
+
+    # With --truncation the table goes beside the run's own, which stays as it was.
+    before = (run_dir / "metrics.csv").read_text()
+    truncated = cli.main(["evaluate", run_dir, "--truncation", "0.5"])
+    assert (run_dir / "metrics.csv").read_text() == before
+    assert pd.read_csv(run_dir / "metrics_truncation_0.5.csv").metric.tolist() == list(written.metric)
+    np.testing.assert_allclose(pd.read_csv(run_dir / "metrics_truncation_0.5.csv").value, truncated.value)
+    assert (run_dir / "metrics_truncation_0.5.md").read_text().startswith(
+        "cvaegan-fashion, 1 of 1 steps, codes truncated to |z| <= 0.5 (evaluated in ")
+    # Other samples, so other scores (FD of an untrained generator cannot tie to every digit).
+    assert truncated.set_index("metric").loc["fd", "value"] != table.set_index("metric").loc["fd", "value"]
 
 
 def test_the_steps_behind_a_run_come_from_its_backup_else_its_log(tmp_path):

@@ -368,3 +368,13 @@ def test_class_grid_writes_one_row_per_class_during_fit(digits, tmp_path):
     assert grid.written[0].read_bytes()[:4] == b"\x89PNG"
     samples, _ = grid.figure()
     assert samples["samples"].shape == (NUM_CLASSES * 3, 8, 8, 1)
+
+
+def test_generate_draws_truncated_codes_on_request():
+    model = small_cvaegan()
+    _compile(model)
+    same = model.generate([2, 2, 2, 2], truncation=1e-4)  # codes ~0: one image per class, repeated
+    assert same.shape == (4, 8, 8, 1) and np.abs(same - same[0]).max() < 1e-3
+    assert np.abs(np.diff(model.generate([2, 2, 2, 2]), axis=0)).max() > 1e-2
+    with pytest.raises(ValueError, match=r"`truncation` applies to the codes `generate` draws; pass it without `z`"):
+        model.generate([2], z=np.zeros((1, model.latent_dim), "float32"), truncation=0.5)

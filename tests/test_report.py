@@ -70,6 +70,23 @@ def test_synchronizer_acceptance_is_the_share_of_generated_tuples_s_calls_synchr
     assert alone.value.item() == table[table.metric == "sync_rate"].value.item()
 
 
+def test_truncated_codes_trade_variety_for_typicality(setting):
+    data, evaluators = setting
+    model = small_syncgan()
+    metrics = ["sync_rate", "largest_class_share"]
+    full = evaluate(model, data, evaluators, n=200, metrics=metrics, seed=5).set_index(["metric", "modality"])
+    # Codes squeezed to ~0: every pair is the same pair, so one class per modality, and the sync
+    # rate is 0 or 1 (the chance level follows the generated classes: 1 for a single class each).
+    near_zero = evaluate(model, data, evaluators, n=200, metrics=metrics, seed=5,
+                         truncation=1e-4).set_index(["metric", "modality"])
+    assert (near_zero.loc["largest_class_share", "value"] == 1.0).all()
+    assert near_zero.loc["sync_rate", "value"].item() in (0.0, 1.0)
+    assert near_zero.loc["sync_rate", "chance"].item() == pytest.approx(near_zero.loc["sync_rate", "value"].item())
+    assert full.loc[("largest_class_share", "digit"), "value"] < 1.0  # untrained: already narrow, not one class
+    # Real pairs score their baseline whatever the generated codes.
+    assert near_zero.loc["sync_rate", "baseline"].item() > 0.85
+
+
 def test_synchronizer_auc_ranks_held_out_pairs_whatever_the_threshold(setting, monkeypatch):
     data, evaluators = setting
     model = small_syncgan()

@@ -57,8 +57,20 @@ def _subset(x, n, rng):
     return x[rng.permutation(len(x))[:n]]
 
 
+def latent_sample(rng, n, latent_dim, truncation=None):
+    """The evaluations' `n` codes from the numpy generator `rng`: N(0, I), or truncated to
+    [-truncation, truncation] per entry (`keras_syncgan.latent.latent_codes`, seeded from `rng`)."""
+    if truncation is None:  # numpy's own draw: the published tables' codes
+        return rng.normal(size=(n, latent_dim)).astype("float32")
+    from keras import ops
+
+    from keras_syncgan.latent import latent_codes
+
+    return ops.convert_to_numpy(latent_codes((n, latent_dim), truncation, seed=int(rng.integers(2**31 - 1))))
+
+
 def evaluate(model, data, evaluators, metrics=DEFAULT_METRICS, n=2000, transfer_samples=200, transfer_kwargs=None,
-             seed=0):
+             seed=0, truncation=None):
     """Evaluates a SyncGAN against real data; returns a DataFrame with one row per metric and modality.
 
     Args:
@@ -77,6 +89,10 @@ def evaluate(model, data, evaluators, metrics=DEFAULT_METRICS, n=2000, transfer_
         n: generated (and real) samples per modality.
         transfer_samples: test samples inverted per direction for "transfer_accuracy" (costly).
         transfer_kwargs: options of `SyncGAN.invert` (default: Adam, 300 steps, 3 restarts).
+        seed: seeds the codes, the real subsets and the inversion.
+        truncation: None, or draw the generated samples' codes from N(0, 1) truncated to
+            [-truncation, truncation] (the truncation trick). Transfer inverts real samples and
+            is unaffected.
 
     Columns: metric, modality, value, std, baseline (real vs real), chance.
 
@@ -92,7 +108,7 @@ def evaluate(model, data, evaluators, metrics=DEFAULT_METRICS, n=2000, transfer_
         raise ValueError(f"`evaluators` must have one evaluator per modality {model.modalities}; missing {sorted(missing)}.")
     rng = np.random.default_rng(seed)
     rows = []
-    generated = model.generate(z=rng.normal(size=(n, model.latent_dim)).astype("float32"))
+    generated = model.generate(z=latent_sample(rng, n, model.latent_dim, truncation))
     probs = {k: evaluators[k].probabilities(v) for k, v in generated.items()}
 
     if set(SYNCHRONIZER_METRICS) & set(metrics):

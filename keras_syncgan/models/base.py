@@ -22,6 +22,7 @@ import os
 import keras
 from keras import ops
 
+from keras_syncgan.latent import latent_codes
 from keras_syncgan.metrics.validation import check_number
 from keras_syncgan.utils import atomic_write, describe
 
@@ -237,15 +238,16 @@ class GANModel(keras.Model):
             self.trackers[name].update_state(value)
         return {name: tracker.result() for name, tracker in self.trackers.items()}
 
-    def noise(self, n):
-        """`n` latent codes z ~ N(0, I) from the model's seeded generator.
+    def noise(self, n, truncation=None):
+        """`n` latent codes z ~ N(0, I) from the model's seeded generator (`truncation`: see
+        `keras_syncgan.latent.latent_codes`).
 
         Under `tf.distribute` every replica draws the codes of the whole global batch from the
         shared seed and keeps the slice of its replica id: replicas get different z, and an
         R-replica step sees the same codes as the 1-replica step on the same global batch.
         """
         replicas, replica_id = _replica()
-        z = keras.random.normal((n * replicas, self.latent_dim), seed=self.seed_generator)
+        z = latent_codes((n * replicas, self.latent_dim), truncation, seed=self.seed_generator)
         return z if replicas == 1 else ops.slice(z, (replica_id * n, 0), (n, self.latent_dim))
 
     # ----------------------------------------------------------------- one update, per backend

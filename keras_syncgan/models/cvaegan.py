@@ -278,16 +278,21 @@ class CVAEGAN(GANModel):
         z, labels = (ops.convert_to_tensor(t) for t in inputs)
         return self.generator([z, self._one_hot(labels, "labels", tuple(z.shape)[0])], training=training)
 
-    def generate(self, class_ids, z=None, batch_size=256):
+    def generate(self, class_ids, z=None, batch_size=256, truncation=None):
         """Images of the given classes, `G(z, c)` with z ~ N(0, I) (or the given `z`), as numpy.
 
         Args:
             class_ids: class ids `(n,)` or one-hot rows `(n, num_classes)`.
             z: latent codes `(n, latent_dim)`; default: drawn from the model's seeded generator.
+            truncation: without `z`, draw z from N(0, 1) truncated to [-truncation, truncation]
+                (the truncation trick; see `latent.latent_codes`).
         """
         c = self._numpy_labels(class_ids, "class_ids")
         if z is None:
-            z = ops.convert_to_numpy(self.noise(len(c)))
+            z = ops.convert_to_numpy(self.noise(len(c), truncation))
+        elif truncation is not None:
+            raise ValueError(f"`truncation` applies to the codes `generate` draws; pass it without `z` "
+                             f"(received truncation={truncation!r} with z={describe(z)}).")
         z = as_real_array(z, "z")
         if z.shape != (len(c), self.latent_dim):
             raise ValueError(f"`z` must have shape ({len(c)}, {self.latent_dim}) (one code per class id, "

@@ -191,12 +191,14 @@ class SyncGAN(GANModel):
         """Generates one sample per modality from the same z: `{modality: G_m(z)}`."""
         return {m: self.generators[m](z, training=training) for m in self.modalities}
 
-    def generate(self, n=None, z=None, batch_size=256):
+    def generate(self, n=None, z=None, batch_size=256, truncation=None):
         """Synchronized samples: `{modality: np.ndarray}` from one shared z per sample.
 
         Args:
             n: number of samples (z ~ N(0, I) from the model's seeded generator); or give `z`.
             z: latent codes of shape `(n, latent_dim)`.
+            truncation: with `n`, draw z from N(0, 1) truncated to [-truncation, truncation] (the
+                truncation trick: more typical, less varied samples; see `latent.latent_codes`).
 
         With `ema_decay` set, the samples come from the EMA of the generators' weights.
         """
@@ -205,7 +207,10 @@ class SyncGAN(GANModel):
         if z is None:
             if not isinstance(n, (int, np.integer)) or n < 1:
                 raise ValueError(f"`n` must be a positive int; received {n!r}.")
-            z = self.noise(int(n))
+            z = self.noise(int(n), truncation)
+        elif truncation is not None:
+            raise ValueError(f"`truncation` applies to the codes `generate` draws; pass it with `n`, not `z` "
+                             f"(received truncation={truncation!r} with z={describe(z)}).")
         z = as_real_array(keras.ops.convert_to_numpy(z), "z")
         if z.ndim != 2 or z.shape[1] != self.latent_dim:
             raise ValueError(f"`z` must have shape (n, {self.latent_dim}) (latent_dim); received shape {z.shape}.")
