@@ -129,6 +129,9 @@ def build_parser():
     evaluate.add_argument("--truncation", type=_number(float, 0, name="threshold"),
                           help="score samples from z truncated to [-T, T] (the truncation trick); writes "
                                "metrics_truncation_T.csv and .md beside the run's own metrics")
+    evaluate.add_argument("--synchronizer-selection", type=_number(float, 0, 1.0, name="fraction"),
+                          help="SyncGAN: draw n/F tuples and score the n the synchronizer finds most "
+                               "synchronous; writes metrics_selection_F.csv and .md")
     return parser
 
 
@@ -151,9 +154,11 @@ def main(argv=None):
         except (RunMismatchError, RunSettingsError) as error:
             parser.error(str(error))
     try:
-        return evaluate_run(args.run_dir, truncation=args.truncation)
+        return evaluate_run(args.run_dir, truncation=args.truncation, selection=args.synchronizer_selection)
     except NotARunDirectoryError as error:
         parser.error(f"argument run_dir: {error}")
+    except SelectionNotApplicableError as error:
+        parser.error(f"argument --synchronizer-selection: {error}")
 
 
 class RunMismatchError(ValueError):
@@ -162,6 +167,10 @@ class RunMismatchError(ValueError):
 
 class NotARunDirectoryError(FileNotFoundError):
     """`evaluate`'s directory lacks a file `train` writes (other missing files, e.g. data, are not this)."""
+
+
+class SelectionNotApplicableError(ValueError):
+    """`evaluate --synchronizer-selection` on a run without a synchronizer."""
 
 
 class RunSettingsError(ValueError):
@@ -320,11 +329,12 @@ def _save_final_picture(grid, model, path):
     save_figure(grid.figure()[1], path)
 
 
-def evaluate_run(run_dir, model=None, data=None, truncation=None):
+def evaluate_run(run_dir, model=None, data=None, truncation=None, selection=None):
     """Evaluates the run in `run_dir`; writes `metrics.csv` and `metrics.md` there and prints the table.
 
-    With `truncation`, the generated samples come from truncated codes (`keras_syncgan.evaluate`) and
-    the table goes to `metrics_truncation_<T>.csv` and `.md` instead, leaving the run's own metrics.
+    With `truncation` (codes truncated to |z| <= T) or `selection` (SyncGAN: the tuples the
+    synchronizer trusts most among n / F drawn; see `keras_syncgan.evaluate`), the table goes to
+    `metrics_truncation_<T>_selection_<F>.csv` and `.md` (the options given), leaving the run's own.
     """
     import keras
 
@@ -335,21 +345,28 @@ def evaluate_run(run_dir, model=None, data=None, truncation=None):
                                     f"received {str(run_dir)!r}, which has no {name}")
     settings = json.loads((run_dir / CONFIG_FILE).read_text())
     recipe = recipes.get(settings["preset"], tiny=settings["tiny"])
+    if selection is not None and recipe.kind != "syncgan":
+        raise SelectionNotApplicableError(f"applies to SyncGAN runs (their synchronizer selects); {str(run_dir)!r} "
+                                          f"holds {settings['preset']}, a {recipe.kind} run")
     model = model if model is not None else keras.models.load_model(run_dir / MODEL_FILE)
     data = data if data is not None else recipe.data()
     # The steps behind model.keras: the last completed epoch (a run still training, or stopped, has fewer).
     steps = _completed_epochs(run_dir) * settings["steps_per_epoch"] or settings["steps"]
     start = time.time()
     scorers = recipes.evaluators(recipe)  # loaded once for the metrics and the WAV listing
-    table = recipes.evaluate(recipe, model, data, seed=settings["seed"], scorers=scorers, truncation=truncation)
-    stem = "metrics" if truncation is None else f"metrics_truncation_{truncation:g}"
+    table = recipes.evaluate(recipe, model, data, seed=settings["seed"], scorers=scorers, truncation=truncation,
+                             selection=selection)
+    sampling = {"truncation": truncation, "selection": selection}
+    stem = "_".join(["metrics", *(f"{name}_{value:g}" for name, value in sampling.items() if value is not None)])
     written = [run_dir / f"{stem}.csv", run_dir / f"{stem}.md"]
     atomic_write_text(written[0], table.to_csv(index=False))
     markdown = markdown_table(table)
     header = f"{settings['preset']}, {steps} of {settings['steps']} steps"
     if truncation is not None:
         header += f", codes truncated to |z| <= {truncation:g}"
-    if recipe.sound and truncation is None:
+    if selection is not None:
+        header += f", the tuples S trusts most among 1/{selection:g} as many drawn"
+    if recipe.sound and stem == "metrics":
         heard = recipes.audio_listing(recipe, model, run_dir, steps // settings["steps_per_epoch"], scorers)
         atomic_write_text(run_dir / "audio_samples.csv", heard.to_csv(index=False))
         written.append(run_dir / "audio_samples.csv")

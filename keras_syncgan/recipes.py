@@ -252,21 +252,25 @@ def evaluators(recipe):
     return {m: Evaluator.for_dataset(name) for m, name in recipe.evaluators.items()}
 
 
-def evaluate(recipe, model, data, seed=0, scorers=None, truncation=None):
+def evaluate(recipe, model, data, seed=0, scorers=None, truncation=None, selection=None):
     """The run's metrics table (pandas): `keras_syncgan.evaluate` for SyncGAN; for CVAE-GAN,
     conditional accuracy, classifier Inception Score, FD, KID, precision/recall and augmentation accuracy.
 
     Columns: metric, modality, value, std, baseline (real data scored the same way), chance.
     `scorers`: `evaluators(recipe)` when the caller has them loaded already. `truncation`: draw the
-    generated samples' codes truncated (the truncation trick; `keras_syncgan.evaluate`).
+    generated samples' codes truncated (the truncation trick; `keras_syncgan.evaluate`). `selection`
+    (SyncGAN): score the tuples the synchronizer trusts most among n / selection drawn.
     """
     from keras_syncgan.evaluation import SYNCGAN_METRICS
     from keras_syncgan.evaluation import evaluate as evaluate_syncgan
 
+    if selection is not None and recipe.kind != "syncgan":
+        raise ValueError(f"`selection` applies to SyncGAN recipes (their synchronizer selects); {recipe.name!r} "
+                         f"is a {recipe.kind} recipe (received selection={selection!r}).")
     scorers = scorers or evaluators(recipe)
     if recipe.kind == "syncgan":
         return evaluate_syncgan(model, data, scorers, metrics=SYNCGAN_METRICS, seed=seed, truncation=truncation,
-                                **recipe.evaluation)
+                                selection=selection, **recipe.evaluation)
     return evaluate_conditional(model, data, scorers, n=recipe.evaluation["n"], augmentation=recipe.augmentation,
                                 seed=seed, truncation=truncation)
 

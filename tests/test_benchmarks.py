@@ -168,32 +168,37 @@ def test_sync_rate_draws_repeat_the_evaluation_and_keep_earlier_rows(tmp_path, c
     with pytest.raises(ValueError, match="must hold a SyncGAN run; .* holds 'cvaegan-fashion'"):
         sync_rate.draws(cvaegan_dir)
 
-    _check_the_truncation_sweep(run_dir, evaluated, tmp_path, capsys)
+    _check_the_sampling_sweep(run_dir, evaluated, tmp_path, capsys)
 
 
-def _check_the_truncation_sweep(run_dir, evaluated, tmp_path, capsys):
+def _check_the_sampling_sweep(run_dir, evaluated, tmp_path, capsys):
     import math
 
     import pandas as pd
 
-    from benchmarks import truncation
+    from benchmarks import sampling
 
-    first = truncation.main([str(run_dir), "--thresholds", "1e-4", "--output", str(tmp_path)])
-    assert list(dict.fromkeys(first.truncation)) == [math.inf, 1e-4]
-    untruncated, squeezed = (first[first.truncation == t].set_index(["metric", "modality"]) for t in (math.inf, 1e-4))
-    # Untruncated: the evaluation's own draw; codes ~0: one pair repeated, one class per modality.
-    assert untruncated.loc[("sync_rate", "digit+fashion"), "value"] == pytest.approx(evaluated.value)
+    first = sampling.main([str(run_dir), "--truncations", "1e-4", "--selections", "0.5", "--output", str(tmp_path)])
+    assert list(dict.fromkeys(zip(first.truncation, first.selection))) == [(math.inf, 1.0), (1e-4, 1.0), (math.inf, 0.5)]
+    plain, squeezed, selected = (first[(first.truncation == t) & (first.selection == f)].set_index(["metric", "modality"])
+                                 for t, f in ((math.inf, 1.0), (1e-4, 1.0), (math.inf, 0.5)))
+    # Plain: the evaluation's own draw; codes ~0: one pair repeated, one class per modality;
+    # selected: S's most trusted half, so S accepts at least as large a share as of a plain draw.
+    assert plain.loc[("sync_rate", "digit+fashion"), "value"] == pytest.approx(evaluated.value)
     assert (squeezed.loc["largest_class_share", "value"] == 1.0).all()
-    assert (squeezed.loc["recall", "value"] <= untruncated.loc["recall", "value"]).all()
-    truncation.main([str(run_dir), "--thresholds", "1", "1e-4", "--output", str(tmp_path)])
-    written = pd.read_csv(tmp_path / "truncation_run-p0.5.csv")
-    assert sorted(set(written.truncation)) == [1e-4, 1.0, math.inf]
-    assert len(written) == 3 * len(first) // 2
-    markdown = (tmp_path / "truncation_run-p0.5.md").read_text()
-    assert "| truncation | synchronizer_acceptance digit+fashion | sync_rate digit+fashion | sync_rate chance |" in markdown
+    assert (squeezed.loc["recall", "value"] <= plain.loc["recall", "value"]).all()
+    assert selected.loc["synchronizer_acceptance", "value"].item() >= plain.loc["synchronizer_acceptance", "value"].item()
+    sampling.main([str(run_dir), "--truncations", "1", "1e-4", "--selections", "--output", str(tmp_path)])
+    written = pd.read_csv(tmp_path / "sampling_run-p0.5.csv")
+    assert sorted(set(zip(written.truncation, written.selection))) == [(1e-4, 1.0), (1.0, 1.0), (math.inf, 0.5),
+                                                                      (math.inf, 1.0)]
+    assert len(written) == 4 * len(first) // 3
+    markdown = (tmp_path / "sampling_run-p0.5.md").read_text()
+    assert "| sampling | synchronizer_acceptance digit+fashion | sync_rate digit+fashion | sync_rate chance |" in markdown
     rows = [line.split(" | ")[0] for line in markdown.splitlines() if line.startswith("| ") and "---" not in line]
-    assert rows[1:] == ["| none", "| 1", "| 0.0001", "| real data"]
+    assert rows[1:] == ["| none", "| S's top 0.5", "| |z| <= 1", "| |z| <= 0.0001", "| real data"]
     capsys.readouterr()
-    with pytest.raises(SystemExit):
-        truncation.main([str(run_dir), "--thresholds", "0"])
-    assert "argument --thresholds: expected a number > 0; received '0'" in capsys.readouterr().err
+    for option, bad, expected in (("--truncations", "0", "a number > 0"), ("--selections", "2", "a number in (0, 1.0]")):
+        with pytest.raises(SystemExit):
+            sampling.main([str(run_dir), option, bad])
+        assert f"argument {option}: expected {expected}; received '{bad}'" in capsys.readouterr().err

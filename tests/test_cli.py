@@ -85,6 +85,9 @@ def test_other_argument_errors(capsys, tmp_path):
         ["train", "syncgan-mnist-fashion", "--steps", "0"], capsys)
     assert "not allowed with argument --steps" in _error_of(
         ["train", "syncgan-mnist-fashion", "--steps", "10", "--epochs", "2"], capsys)
+    for bad in ("0", "1.5"):
+        assert f"argument --synchronizer-selection: expected a number in (0, 1.0]; received '{bad}'" in _error_of(
+            ["evaluate", str(tmp_path), "--synchronizer-selection", bad], capsys)
     for bad in ("0", "inf", "nan", "x"):
         assert f"argument --truncation: expected a number > 0; received '{bad}'" in _error_of(
             ["evaluate", str(tmp_path), "--truncation", bad], capsys)
@@ -183,6 +186,15 @@ def test_the_adversarial_synchronizer_option_reaches_the_model_and_the_run_confi
     import keras
 
     assert keras.models.load_model(run_dir / "model.keras").adversarial_synchronizer is True
+
+    # Evaluating with the sampling options writes a table named after them, beside the run's own.
+    table = cli.main(["evaluate", run_dir, "--truncation", "2", "--synchronizer-selection", "0.25"])
+    written = pd.read_csv(run_dir / "metrics_truncation_2_selection_0.25.csv")
+    assert list(written.metric) == list(pd.read_csv(run_dir / "metrics.csv").metric)
+    np.testing.assert_allclose(written.value, table.value)
+    assert (run_dir / "metrics_truncation_2_selection_0.25.md").read_text().startswith(
+        "syncgan-mnist-fashion, 1 of 1 steps, codes truncated to |z| <= 2, the tuples S trusts most among 1/0.25 "
+        "as many drawn (evaluated in ")
 
 
 def _assert_the_option_defines_the_run_and_is_checked(capsys, preset, run_dir, mismatch, option, bad_values,
@@ -311,6 +323,11 @@ def test_evaluate_reads_a_run_directory_and_writes_the_tables(tmp_path, capsys):
     np.testing.assert_allclose(pd.read_csv(run_dir / "metrics_truncation_0.5.csv").value, truncated.value)
     assert (run_dir / "metrics_truncation_0.5.md").read_text().startswith(
         "cvaegan-fashion, 1 of 1 steps, codes truncated to |z| <= 0.5 (evaluated in ")
+    error = _error_of(["evaluate", str(run_dir), "--synchronizer-selection", "0.5"], capsys)
+    assert (f"argument --synchronizer-selection: applies to SyncGAN runs (their synchronizer selects); "
+            f"{str(run_dir)!r} holds cvaegan-fashion, a cvaegan run") in error
+    with pytest.raises(ValueError, match="`selection` applies to SyncGAN recipes .* 'cvaegan-fashion' is a cvaegan"):
+        recipes.evaluate(recipes.get("cvaegan-fashion", tiny=True), trained.model, None, selection=0.5)
     # Other samples, so other scores (FD of an untrained generator cannot tie to every digit).
     assert truncated.set_index("metric").loc["fd", "value"] != table.set_index("metric").loc["fd", "value"]
 

@@ -87,6 +87,31 @@ def test_truncated_codes_trade_variety_for_typicality(setting):
     assert near_zero.loc["sync_rate", "baseline"].item() > 0.85
 
 
+def test_selection_scores_the_tuples_the_synchronizer_trusts_most(setting):
+    data, evaluators = setting
+    model = small_syncgan()
+    drawn = model.generate(z=np.random.default_rng(3).normal(size=(200, model.latent_dim)).astype("float32"))
+    probability = model.sync_probability(drawn)
+    kept = model.most_synchronous(drawn, 50)
+    chosen = np.sort(np.argsort(-probability)[:50])  # in the drawn order
+    for modality in drawn:
+        np.testing.assert_array_equal(kept[modality], drawn[modality][chosen])
+    assert np.min(probability[chosen]) >= np.max(np.delete(probability, chosen))
+    # evaluate(selection=0.25) draws 4 n codes from the seed's stream and scores the kept n.
+    table = evaluate(model, data, evaluators, n=50, metrics=["synchronizer_acceptance", "sync_rate"], seed=3,
+                     selection=0.25).set_index("metric")
+    assert table.loc["synchronizer_acceptance", "value"] == pytest.approx(np.mean(probability[chosen] > 0.5))
+    classes = {k: evaluators[k].probabilities(kept[k]).argmax(axis=1) for k in kept}
+    assert table.loc["sync_rate", "value"] == pytest.approx(np.mean(classes["digit"] == classes["rotated"]))
+    for bad in (0, 1.5):
+        with pytest.raises(ValueError, match=r"`selection` must be None or a fraction in \(0, 1\]; received"):
+            evaluate(model, data, evaluators, n=50, metrics=["sync_rate"], selection=bad)
+    for bad, match in ((0, "`n` must be an integer >= 1"), (201, r"`n` must be at most the number of tuples in "
+                                                                 r"`samples` \(200\); received n=201")):
+        with pytest.raises(ValueError, match=match):
+            model.most_synchronous(drawn, bad)
+
+
 def test_synchronizer_auc_ranks_held_out_pairs_whatever_the_threshold(setting, monkeypatch):
     data, evaluators = setting
     model = small_syncgan()

@@ -14,6 +14,7 @@ import pandas as pd
 from sklearn.metrics import roc_auc_score
 
 from keras_syncgan import metrics as m
+from keras_syncgan.metrics.validation import check_number
 
 # The rows computed from S's probabilities on held-out real tuples (one row each, over all modalities).
 SYNCHRONIZER_METRICS = ("synchronizer_accuracy", "synchronizer_auc", "synchronizer_acceptance")
@@ -70,7 +71,7 @@ def latent_sample(rng, n, latent_dim, truncation=None):
 
 
 def evaluate(model, data, evaluators, metrics=DEFAULT_METRICS, n=2000, transfer_samples=200, transfer_kwargs=None,
-             seed=0, truncation=None):
+             seed=0, truncation=None, selection=None):
     """Evaluates a SyncGAN against real data; returns a DataFrame with one row per metric and modality.
 
     Args:
@@ -93,6 +94,8 @@ def evaluate(model, data, evaluators, metrics=DEFAULT_METRICS, n=2000, transfer_
         truncation: None, or draw the generated samples' codes from N(0, 1) truncated to
             [-truncation, truncation] (the truncation trick). Transfer inverts real samples and
             is unaffected.
+        selection: None, or a fraction f in (0, 1]: draw n / f tuples and score the `n` that the
+            synchronizer finds most synchronous (`SyncGAN.most_synchronous`).
 
     Columns: metric, modality, value, std, baseline (real vs real), chance.
 
@@ -108,7 +111,12 @@ def evaluate(model, data, evaluators, metrics=DEFAULT_METRICS, n=2000, transfer_
         raise ValueError(f"`evaluators` must have one evaluator per modality {model.modalities}; missing {sorted(missing)}.")
     rng = np.random.default_rng(seed)
     rows = []
-    generated = model.generate(z=latent_sample(rng, n, model.latent_dim, truncation))
+    if selection is None:
+        generated = model.generate(z=latent_sample(rng, n, model.latent_dim, truncation))
+    else:
+        fraction = check_number(selection, "selection", "None or a fraction in (0, 1]", lambda f: 0 < f <= 1)
+        drawn = model.generate(z=latent_sample(rng, int(np.ceil(n / fraction)), model.latent_dim, truncation))
+        generated = model.most_synchronous(drawn, n)
     probs = {k: evaluators[k].probabilities(v) for k, v in generated.items()}
 
     if set(SYNCHRONIZER_METRICS) & set(metrics):
