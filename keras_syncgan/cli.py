@@ -126,10 +126,10 @@ def build_parser():
     train.add_argument("--tiny", action="store_true", help=argparse.SUPPRESS)  # tests: 8x8 digits, tiny networks
     evaluate = commands.add_parser("evaluate", help="evaluate a run directory; writes metrics.csv and metrics.md")
     evaluate.add_argument("run_dir", type=pathlib.Path, help="a directory written by `train`")
-    evaluate.add_argument("--truncation", type=_number(float, 0, name="threshold"),
+    evaluate.add_argument("--truncation", type=_number(float, 0, name="threshold"), metavar="T",
                           help="score samples from z truncated to [-T, T] (the truncation trick); writes "
                                "metrics_truncation_T.csv and .md beside the run's own metrics")
-    evaluate.add_argument("--synchronizer-selection", type=_number(float, 0, 1.0, name="fraction"),
+    evaluate.add_argument("--synchronizer-selection", type=_number(float, 0, 1.0, name="fraction"), metavar="F",
                           help="SyncGAN: draw n/F tuples and score the n the synchronizer finds most "
                                "synchronous; writes metrics_selection_F.csv and .md")
     return parser
