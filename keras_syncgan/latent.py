@@ -1,7 +1,8 @@
 """Latent codes: one routine draws them, one optimises them (SyncGAN's inversion, CVAE-GAN's inpainting).
 
 `latent_codes(shape, truncation, seed)` draws z ~ N(0, I), optionally truncated (the truncation
-trick); the models' `noise`, `generate` and the evaluation all draw through it.
+trick); the models' `noise` (hence `generate` and training) and the evaluation's truncated codes
+draw through it.
 
 `optimize_latents(loss_fn, z0, ...)` minimises per-sample losses over a whole batch of latent codes
 at once, in one compiled loop (`keras.ops.fori_loop` inside `tf.function` / `jax.jit`): no Python
@@ -27,7 +28,8 @@ def latent_codes(shape, truncation=None, seed=None):
     """Latent codes z ~ N(0, I) of `shape`; with `truncation`, N(0, 1) restricted to [-t, t] per entry.
 
     The truncation trick (Brock et al., 2019, BigGAN): codes nearer the mode give samples that are
-    more typical (higher precision, often a higher sync rate) and less varied (lower recall).
+    more typical (higher precision) and less varied (lower recall). On SyncGAN it lowered the sync
+    rate (README, Results): codes near 0 give class-ambiguous samples.
     `truncation=None` is the training distribution. Truncated codes come from inverting the normal
     CDF on uniform noise: one draw per entry on every backend, no rejection loop.
 

@@ -356,17 +356,17 @@ class SyncGAN(GANModel):
 
         Selection by the synchronizer (as discriminator rejection sampling selects by D): draw more
         shared-z tuples than needed, keep the ones S trusts. It raises the share of same-class
-        tuples, at the cost of n / len(samples) of the draws and of class balance (S trusts some
-        classes more). Returns `{modality: x}` with `n` tuples.
+        tuples; the price is the discarded draws and some class balance (S trusts some classes
+        more). Returns `{modality: x}` with `n` tuples.
 
         Example:
         >>> pairs = model.most_synchronous(model.generate(400), 100)  # doctest: +SKIP
         """
-        total = len(next(iter(samples.values()))) if isinstance(samples, dict) and samples else 0
+        probability = self.sync_probability(samples, batch_size)  # checks `samples`
         n = check_positive_int(n, "n")
-        if n > total:
-            raise ValueError(f"`n` must be at most the number of tuples in `samples` ({total}); received n={n}.")
-        probability = self.sync_probability(samples, batch_size)
+        if n > len(probability):
+            raise ValueError(f"`n` must be at most the number of tuples in `samples` ({len(probability)}); "
+                             f"received n={n}.")
         keep = np.sort(np.argsort(-probability, kind="stable")[:n])
         return {m: np.asarray(x)[keep] for m, x in samples.items()}
 
