@@ -172,8 +172,7 @@ def test_sync_rate_draws_repeat_the_evaluation_and_keep_earlier_rows(tmp_path, c
 
 
 def _check_the_sampling_sweep(run_dir, evaluated, tmp_path, capsys):
-    import math
-
+    import numpy as np
     import pandas as pd
 
     from benchmarks import sampling
@@ -188,6 +187,8 @@ def _check_the_sampling_sweep(run_dir, evaluated, tmp_path, capsys):
     assert (squeezed.loc["largest_class_share", "value"] == 1.0).all()
     assert (squeezed.loc["recall", "value"] <= plain.loc["recall", "value"]).all()
     assert selected.loc["synchronizer_acceptance", "value"].item() >= plain.loc["synchronizer_acceptance", "value"].item()
+    for other in (squeezed, selected):  # scored against the same real samples
+        np.testing.assert_array_equal(other.baseline, plain.baseline)
     sampling.main([str(run_dir), "--truncations", "1", "1e-4", "--selections", "--output", str(tmp_path)])
     written = pd.read_csv(tmp_path / "sampling_run-p0.5.csv")
     assert sorted(set(zip(written.truncation, written.selection))) == [(1e-4, 1.0), (1.0, 1.0), (math.inf, 0.5),

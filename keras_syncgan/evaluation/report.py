@@ -96,6 +96,8 @@ def evaluate(model, data, evaluators, metrics=DEFAULT_METRICS, n=2000, transfer_
             is unaffected.
         selection: None, or a fraction f in (0, 1]: draw n / f tuples and score the `n` that the
             synchronizer finds most synchronous (`SyncGAN.most_synchronous`).
+            With either option the codes come from a stream seeded by `[seed, 1]`; the real
+            samples and baselines stay those of the plain evaluation with the same `seed`.
 
     Columns: metric, modality, value, std, baseline (real vs real), chance.
 
@@ -111,12 +113,19 @@ def evaluate(model, data, evaluators, metrics=DEFAULT_METRICS, n=2000, transfer_
         raise ValueError(f"`evaluators` must have one evaluator per modality {model.modalities}; missing {sorted(missing)}.")
     rng = np.random.default_rng(seed)
     rows = []
-    if selection is None:
-        generated = model.generate(z=latent_sample(rng, n, model.latent_dim, truncation))
+    codes = latent_sample(rng, n, model.latent_dim)  # the plain evaluation's codes
+    if truncation is None and selection is None:
+        generated = model.generate(z=codes)
     else:
-        fraction = check_number(selection, "selection", "None or a fraction in (0, 1]", lambda f: 0 < f <= 1)
-        drawn = model.generate(z=latent_sample(rng, int(np.ceil(n / fraction)), model.latent_dim, truncation))
-        generated = model.most_synchronous(drawn, n)
+        # Other codes from a stream of their own: the real subsets and inverted test samples that
+        # `rng` draws below stay the plain evaluation's, so the rows compare with its rows.
+        fraction = 1.0 if selection is None else check_number(selection, "selection", "None or a fraction in (0, 1]",
+                                                              lambda f: 0 < f <= 1)
+        codes = latent_sample(np.random.default_rng([seed, 1]), int(np.ceil(n / fraction)), model.latent_dim,
+                              truncation)
+        generated = model.generate(z=codes)
+        if selection is not None:
+            generated = model.most_synchronous(generated, n)
     probs = {k: evaluators[k].probabilities(v) for k, v in generated.items()}
 
     if set(SYNCHRONIZER_METRICS) & set(metrics):
