@@ -113,19 +113,17 @@ def evaluate(model, data, evaluators, metrics=DEFAULT_METRICS, n=2000, transfer_
         raise ValueError(f"`evaluators` must have one evaluator per modality {model.modalities}; missing {sorted(missing)}.")
     rng = np.random.default_rng(seed)
     rows = []
-    codes = latent_sample(rng, n, model.latent_dim)  # the plain evaluation's codes
-    if truncation is None and selection is None:
-        generated = model.generate(z=codes)
-    else:
-        # Other codes from a stream of their own: the real subsets and inverted test samples that
-        # `rng` draws below stay the plain evaluation's, so the rows compare with its rows.
+    # The plain evaluation's codes, drawn in every case so that the real subsets and inverted test
+    # samples `rng` draws below stay the plain evaluation's and the rows compare with its rows.
+    codes = latent_sample(rng, n, model.latent_dim)
+    if truncation is not None or selection is not None:  # other codes, from a stream of their own
         fraction = 1.0 if selection is None else check_number(selection, "selection", "None or a fraction in (0, 1]",
                                                               lambda f: 0 < f <= 1)
         codes = latent_sample(np.random.default_rng([seed, 1]), int(np.ceil(n / fraction)), model.latent_dim,
                               truncation)
-        generated = model.generate(z=codes)
-        if selection is not None:
-            generated = model.most_synchronous(generated, n)
+    generated = model.generate(z=codes)
+    if selection is not None:
+        generated = model.most_synchronous(generated, n)
     probs = {k: evaluators[k].probabilities(v) for k, v in generated.items()}
 
     if set(SYNCHRONIZER_METRICS) & set(metrics):
