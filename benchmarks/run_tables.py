@@ -36,12 +36,14 @@ def load_syncgan_run(run_dir):
     return settings, recipe, model, recipe.data(), recipes.evaluators(recipe)
 
 
-def merge_into(table, csv_path, settings, order):
+def merge_into(table, csv_path, settings, order, defaults=None):
     """`table` with the rows already in `csv_path` whose `settings` columns it did not measure again,
-    sorted by `order`; written back to `csv_path` (the folder is created)."""
+    sorted by `order`; written back to `csv_path` (the folder is created). `defaults`
+    `{column: value}` fills setting columns that tables written before them lack."""
     csv_path = pathlib.Path(csv_path)
     if csv_path.exists():
         earlier = pd.read_csv(csv_path)
+        earlier = earlier.assign(**{k: v for k, v in (defaults or {}).items() if k not in earlier})
         replaced = earlier.set_index(settings).index.isin(table.set_index(settings).index)
         table = pd.concat([earlier[~replaced], table]).sort_values(order, ignore_index=True)
     csv_path.parent.mkdir(parents=True, exist_ok=True)
@@ -49,13 +51,13 @@ def merge_into(table, csv_path, settings, order):
     return table
 
 
-def publish(table, output, prefix, run_dir, settings, order, render):
+def publish(table, output, prefix, run_dir, settings, order, render, defaults=None):
     """Merges `table` into `<output>/<prefix>_<run name>.csv` (`merge_into`), writes `render(merged)` to
     the `.md` beside it and prints it; returns the merged table."""
     # Not Path.with_suffix: run names such as "...-p0.01-..." hold dots of their own.
     stem = f"{prefix}_{pathlib.Path(run_dir).name}"
     csv_path, md_path = (pathlib.Path(output) / (stem + ext) for ext in (".csv", ".md"))
-    table = merge_into(table, csv_path, settings, order)
+    table = merge_into(table, csv_path, settings, order, defaults)
     markdown = render(table)
     md_path.write_text(markdown)
     print(markdown)

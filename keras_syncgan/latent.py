@@ -17,6 +17,7 @@ batch size.)
 import math
 
 import keras
+import numpy as np
 from keras import ops
 
 from keras_syncgan.metrics.validation import check_number
@@ -133,15 +134,16 @@ def optimize_latents(loss_fn, z0, steps=1500, learning_rate=0.1, optimizer="sgd"
     return _compiled(run, jit_compile)(z0)
 
 
-def best_of_restarts(z, losses, restarts):
-    """Keeps, per sample, the restart with the lowest loss.
+def best_restarts(losses, restarts):
+    """Row indices of the restart with the lowest loss per sample.
 
-    `z` is `(restarts * n, d)` and `losses` `(restarts * n,)`, restart-major (restart r of sample i
-    at row r * n + i). Returns `(z_best (n, d), losses_best (n,))`.
+    `losses` `(restarts * n,)` is restart-major: restart r of sample i at row r * n + i. Returns a
+    numpy int array `(n,)` of rows, to index any array laid out the same way (codes, samples).
+
+    Example:
+    >>> best_restarts(np.array([3.0, 1.0, 2.0, 5.0]), restarts=2).tolist()  # two samples, two restarts
+    [2, 1]
     """
-    n = ops.shape(losses)[0] // restarts
-    losses = ops.reshape(losses, (restarts, n))
-    best = ops.argmin(losses, axis=0)
-    z = ops.reshape(z, (restarts, n, -1))
-    z_best = ops.take_along_axis(z, ops.reshape(best, (1, n, 1)), axis=0)[0]
-    return z_best, ops.take_along_axis(losses, ops.reshape(best, (1, n)), axis=0)[0]
+    losses = np.asarray(ops.convert_to_numpy(losses)).reshape(restarts, -1)
+    n = losses.shape[1]
+    return np.argmin(losses, axis=0) * n + np.arange(n)

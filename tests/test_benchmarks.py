@@ -113,16 +113,26 @@ def test_transfer_sweep_reads_a_run_directory_writes_its_table_and_keeps_earlier
     assert list(zip(written.prior_weight, written.restarts))[::2] == [(0.0, 3), (2.0, 1), (2.0, 3)]
     pd.testing.assert_frame_equal(written, table, check_dtype=False)
     pd.testing.assert_frame_equal(written.iloc[:2], first.iloc[:2], check_dtype=False)
-    assert "| samples | prior_weight | restarts | digit->fashion | fashion->digit |" in (
+    assert set(written.select_by) == {"reconstruction"}
+    assert "| samples | prior_weight | restarts | select_by | digit->fashion | fashion->digit |" in (
         tmp_path / "transfer_inversion_run-p0.5.md").read_text()
+    # Tables written before `select_by` was a setting measured the best reconstruction: their rows
+    # join as such, and a sweep choosing by the synchronizer adds rows beside them.
+    written.drop(columns="select_by").iloc[:2].to_csv(tmp_path / "transfer_inversion_run-p0.5.csv", index=False)
+    table = transfer.main([str(run_dir), "--prior-weights", "0", "--restarts", "2", "--select-by", "synchronizer",
+                           "reconstruction", "--samples", "8", "--output", str(tmp_path)])
+    assert list(zip(table.restarts, table.select_by))[::2] == [
+        (2, "reconstruction"), (2, "synchronizer"), (3, "reconstruction")]
+    assert not table.isna().any().any()
 
     capsys.readouterr()
-    for option, bad, expected in (("--prior-weights", "-1", "numbers >= 0; received [-1.0]"),
-                                  ("--restarts", "0", "integers >= 1; received [0]"),
-                                  ("--samples", "0", "an integer >= 1; received 0")):
+    for option, bad, expected in (("--prior-weights", "-1", "expected numbers >= 0; received [-1.0]"),
+                                  ("--restarts", "0", "expected integers >= 1; received [0]"),
+                                  ("--samples", "0", "expected an integer >= 1; received 0"),
+                                  ("--select-by", "error", "invalid choice: 'error'")):
         with pytest.raises(SystemExit):
             transfer.main([str(run_dir), option, bad])
-        assert f"argument {option}: expected {expected}" in capsys.readouterr().err
+        assert f"argument {option}: {expected}" in capsys.readouterr().err
     cvaegan_dir = tmp_path / "cvaegan"
     cli.main(["train", "cvaegan-fashion", "--tiny", "--steps", "1", "--output", cvaegan_dir])
     with pytest.raises(ValueError, match="must hold a SyncGAN run; .* holds 'cvaegan-fashion'"):

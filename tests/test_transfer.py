@@ -59,7 +59,41 @@ def test_transfer_generates_the_other_modality_from_the_recovered_code(trained_m
     np.testing.assert_allclose(samples, trained_model.generate(z=z)["rotated"], atol=1e-6)
 
 
+def test_all_restarts_are_returned_restart_major_and_invert_keeps_the_best_of_them(trained_model, digits_pairs):
+    _, _, x_test, _ = digits_pairs
+    x = x_test["digit"][:6]
+    options = dict(steps=30, learning_rate=0.05, optimizer="adam", restarts=3, seed=1)
+    z_all, errors_all = trained_model.invert(x, "digit", all_restarts=True, **options)
+    assert z_all.shape == (18, 16) and errors_all.shape == (18,)
+    z, errors = trained_model.invert(x, "digit", **options)
+    best = errors_all.reshape(3, 6).argmin(axis=0)
+    assert len(set(best)) > 1  # the test means something only if different restarts win
+    np.testing.assert_allclose(errors, errors_all.reshape(3, 6).min(axis=0))
+    np.testing.assert_allclose(z, z_all.reshape(3, 6, 16)[best, np.arange(6)])
+
+
+@pytest.mark.parametrize("select_by", ["reconstruction", "synchronizer"])
+def test_transfer_keeps_the_restart_its_criterion_prefers(trained_model, digits_pairs, select_by):
+    _, _, x_test, _ = digits_pairs
+    x = x_test["digit"][:8]
+    options = dict(steps=20, learning_rate=0.05, optimizer="adam", restarts=4, seed=2)
+    samples, z, errors = trained_model.transfer(x, "digit", "rotated", select_by=select_by, **options)
+    z_all, errors_all = trained_model.invert(x, "digit", all_restarts=True, **options)
+    transfers = trained_model.generate(z=z_all)["rotated"]
+    sync = trained_model.sync_probability({"digit": np.tile(x[..., None] / 255.0, (4, 1, 1, 1)),
+                                           "rotated": transfers}).reshape(4, 8)
+    best = (errors_all.reshape(4, 8).argmin(axis=0) if select_by == "reconstruction" else sync.argmax(axis=0))
+    rows = best * 8 + np.arange(8)
+    np.testing.assert_allclose(z, z_all[rows])
+    np.testing.assert_allclose(errors, errors_all[rows])
+    np.testing.assert_allclose(samples, transfers[rows], atol=1e-6)
+    # The two criteria disagree on some samples: the most synchronous restart need not reconstruct best.
+    assert (errors_all.reshape(4, 8).argmin(axis=0) != sync.argmax(axis=0)).any()
+
+
 @pytest.mark.parametrize("call, match", [
+    (lambda m, x: m.transfer(x, "digit", "rotated", select_by="error"),
+     r"`select_by` must be one of \('reconstruction', 'synchronizer'\); received 'error'"),
     (lambda m, x: m.invert(x, "sound"), r"`modality` must be one of \['digit', 'rotated'\]"),
     (lambda m, x: m.transfer(x, "digit", "sound"), r"`target` must be one of \['digit', 'rotated'\]"),
     (lambda m, x: m.invert(x[:, :4], "digit"), r"`x` must be samples of 'digit' with shape \(n, 8, 8, 1\)"),

@@ -23,7 +23,7 @@ class TransferGrid(keras.callbacks.Callback):
 
     Args:
         samples: dict `{source modality: real samples}`; each is transferred to every other modality.
-        invert_kwargs: options of `SyncGAN.invert` (steps, learning_rate, optimizer, restarts, ...).
+        invert_kwargs: options of `SyncGAN.transfer` (steps, learning_rate, optimizer, restarts, select_by, ...).
 
     Example:
     >>> grid = TransferGrid("outputs/transfer", {"digit": x_test[:8]}, steps=300, optimizer="adam")  # doctest: +SKIP

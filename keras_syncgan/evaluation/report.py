@@ -89,7 +89,8 @@ def evaluate(model, data, evaluators, metrics=DEFAULT_METRICS, n=2000, transfer_
             (mode collapse, which raises the sync rate's chance level); the feature metrics per modality.
         n: generated (and real) samples per modality.
         transfer_samples: test samples inverted per direction for "transfer_accuracy" (costly).
-        transfer_kwargs: options of `SyncGAN.invert` (default: Adam, 300 steps, 3 restarts).
+        transfer_kwargs: options of `SyncGAN.transfer` (`select_by`) and `SyncGAN.invert` (default:
+            Adam, 300 steps, 3 restarts, the one with the lowest reconstruction error kept).
         seed: seeds the codes, the real subsets and the inversion.
         truncation: None, or draw the generated samples' codes from N(0, 1) truncated to
             [-truncation, truncation] (the truncation trick). Transfer inverts real samples and

@@ -2,11 +2,15 @@ import keras
 import numpy as np
 from keras import ops
 
-from keras_syncgan.latent import best_of_restarts, optimize_latents
+from keras_syncgan.latent import best_restarts, optimize_latents
 from keras_syncgan.losses import bce_with_logits, binary_accuracy, mode_seeking_loss
 from keras_syncgan.metrics.validation import as_real_array, as_unit_images, check_number, check_positive_int
 from keras_syncgan.models.base import GANModel, check_batch, to_float_images
 from keras_syncgan.utils import describe
+
+
+# How `SyncGAN.transfer` keeps one inversion restart per sample.
+TRANSFER_SELECTIONS = ("reconstruction", "synchronizer")
 
 
 @keras.saving.register_keras_serializable(package="keras_syncgan")
@@ -225,7 +229,7 @@ class SyncGAN(GANModel):
 
     # ----------------------------------------------------------------- cross-modal transfer
     def invert(self, x, modality, steps=1500, learning_rate=0.1, optimizer="sgd", restarts=1, prior_weight=0.0,
-               z0=None, warm_start=False, seed=None, jit_compile="auto"):
+               z0=None, warm_start=False, seed=None, all_restarts=False, jit_compile="auto"):
         """Recovers latent codes of real samples by inverting one generator (the paper's transfer step).
 
         Minimises, for every sample at once, sum_pixels (G_m(z) - x)^2 + prior_weight * ||z||^2 over z
@@ -245,9 +249,13 @@ class SyncGAN(GANModel):
                 restarts start from `z0` plus N(0, 0.1^2 I) noise drawn with `seed`.
             warm_start: start from the modality's inversion encoder (see `train_inversion_encoders`);
                 further restarts start from the encoder's code plus N(0, 0.1^2 I) noise.
+            all_restarts: return every restart instead of the best one per sample (to choose
+                among them otherwise, as `transfer(..., select_by="synchronizer")` does).
 
         Returns:
-            `(z, errors)`: numpy codes `(n, latent_dim)` and per-sample mean squared pixel error.
+            `(z, errors)`: numpy codes `(n, latent_dim)` and per-sample mean squared pixel error;
+            with `all_restarts`, `(restarts * n, latent_dim)` and `(restarts * n,)`, restart-major
+            (restart r of sample i at row r * n + i).
         """
         generator = self._generator_of(modality, "modality")
         x = self._samples(x, modality, "x")
@@ -286,8 +294,11 @@ class SyncGAN(GANModel):
             z, _ = optimize_latents(objective, z0.astype("float32"), steps=steps, learning_rate=learning_rate,
                                     optimizer=optimizer, jit_compile=jit_compile)
             errors = squared_error(z) / float(np.prod(x.shape[1:]))
-        z, errors = best_of_restarts(z, errors, restarts)
-        return ops.convert_to_numpy(z), ops.convert_to_numpy(errors)
+        z, errors = ops.convert_to_numpy(z), ops.convert_to_numpy(errors)
+        if all_restarts:
+            return z, errors
+        keep = best_restarts(errors, restarts)
+        return z[keep], errors[keep]
 
     def train_inversion_encoders(self, n=20000, epochs=10, batch_size=128, learning_rate=1e-3, filters=32, seed=0,
                                  verbose=0):
@@ -314,15 +325,38 @@ class SyncGAN(GANModel):
             histories[m] = trainer.fit(samples[m], z, epochs=epochs, batch_size=batch_size, verbose=verbose)
         return histories
 
-    def transfer(self, x, source, target, **invert_kwargs):
+    def transfer(self, x, source, target, select_by="reconstruction", **invert_kwargs):
         """Cross-modal transfer: `G_target(invert(x, source))`. Keyword arguments go to `invert`.
 
+        Args:
+            select_by: how to keep one of several inversion `restarts` per sample. "reconstruction"
+                (the authors' criterion): the lowest reconstruction error of `x`. "synchronizer": the
+                restart whose transferred tuple (the real `x` in place of the generated source) the
+                synchronizer finds most likely synchronous. Several codes reconstruct `x` about
+                equally well yet transfer to different classes; S, trained on real pairs, tells
+                them apart (README, Results: digit->fashion 0.78 -> 0.90 with 10 restarts).
+
         Returns `(samples of target, z, reconstruction errors of the source)`.
+
+        Example:
+        >>> fashion, z, errors = model.transfer(digits, "digit", "fashion", optimizer="adam",  # doctest: +SKIP
+        ...                                     steps=300, learning_rate=0.05, restarts=10,
+        ...                                     select_by="synchronizer")
         """
         self._generator_of(source, "source")
         self._generator_of(target, "target")
-        z, errors = self.invert(x, source, **invert_kwargs)
-        return self.generate(z=z)[target], z, errors
+        if select_by not in TRANSFER_SELECTIONS:
+            raise ValueError(f"`select_by` must be one of {TRANSFER_SELECTIONS}; received {select_by!r}.")
+        z, errors = self.invert(x, source, all_restarts=True, **invert_kwargs)
+        samples = self.generate(z=z)
+        restarts = len(z) // len(x)
+        if select_by == "reconstruction":
+            keep = best_restarts(errors, restarts)
+        else:
+            real = self._samples(x, source, "x")
+            samples[source] = np.tile(real, (restarts,) + (1,) * (real.ndim - 1))
+            keep = best_restarts(-self.sync_probability(samples), restarts)
+        return samples[target][keep], z[keep], errors[keep]
 
     def _generator_of(self, modality, argument):
         if modality not in self.generators:
