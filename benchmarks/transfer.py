@@ -4,8 +4,9 @@
         [--select-by reconstruction synchronizer] [--samples 200] [--output DIR]
 
 For each prior weight w, number of restarts and way of choosing among them, `keras_syncgan.evaluate`'s
-transfer accuracy (the same test samples, evaluators and Adam steps as `python -m keras_syncgan
-evaluate`, which uses w = 0, 3 restarts, the best reconstruction kept) with the inversion minimising
+transfer accuracy (the same evaluators and Adam steps as `python -m keras_syncgan evaluate`, which
+uses w = 0, 3 restarts, the best reconstruction kept; every row inverts the same test samples, but
+not the evaluation's, which draws them after its other metrics' samples) with the inversion minimising
 sum_pixels (G(z) - x)^2 + w ||z||^2: w > 0 is a MAP estimate under z ~ N(0, I), w = 0 the plain fit
 (the authors'); more restarts fit better; `--select-by synchronizer` keeps the restart whose transfer
 the synchronizer finds most synchronous with the real sample (`SyncGAN.transfer`). Prints a table and
