@@ -45,7 +45,8 @@ def merge_into(table, csv_path, settings, order, defaults=None):
         earlier = pd.read_csv(csv_path)
         earlier = earlier.assign(**{k: v for k, v in (defaults or {}).items() if k not in earlier})
         replaced = earlier.set_index(settings).index.isin(table.set_index(settings).index)
-        table = pd.concat([earlier[~replaced], table]).sort_values(order, ignore_index=True)
+        columns = [*table.columns, *(c for c in earlier if c not in table)]  # this sweep's order first
+        table = pd.concat([earlier[~replaced], table])[columns].sort_values(order, ignore_index=True)
     csv_path.parent.mkdir(parents=True, exist_ok=True)
     table.to_csv(csv_path, index=False)
     return table

@@ -1,7 +1,7 @@
 """Transfer accuracy against the inversion's settings, on a trained SyncGAN run directory.
 
     python -m benchmarks.transfer RUN_DIR [--prior-weights 0 1] [--restarts 3 10]
-        [--select-by reconstruction synchronizer] [--samples 200] [--output DIR]
+        [--select-by reconstruction synchronizer] [--samples 200] [--seed S] [--output DIR]
 
 For each prior weight w, number of restarts and way of choosing among them, `keras_syncgan.evaluate`'s
 transfer accuracy (the same evaluators and Adam steps as `python -m keras_syncgan evaluate`, which
@@ -9,12 +9,14 @@ uses w = 0, 3 restarts, the best reconstruction kept; every row inverts the same
 not the evaluation's, which draws them after its other metrics' samples) with the inversion minimising
 sum_pixels (G(z) - x)^2 + w ||z||^2: w > 0 is a MAP estimate under z ~ N(0, I), w = 0 the plain fit
 (the authors'); more restarts fit better; `--select-by synchronizer` keeps the restart whose transfer
-the synchronizer finds most synchronous with the real sample (`SyncGAN.transfer`). Prints a table and
+the synchronizer finds most synchronous with the real sample (`SyncGAN.transfer`). `--seed` (default:
+the run's) draws other test samples and starts, to see how much a draw moves the numbers. Prints a table and
 writes `transfer_inversion_<run name>.csv` and `.md` to `--output` (default benchmarks/results); rows
 of earlier sweeps of the same run with other settings are kept.
 """
 
 import itertools
+import json
 import pathlib
 import time
 
@@ -23,30 +25,30 @@ import pandas as pd
 from benchmarks.run_tables import load_syncgan_run, parser_for, publish
 
 # What identifies a row's measurement; a later sweep replaces rows with the same settings.
-SETTINGS = ["samples", "prior_weight", "restarts", "select_by"]
-# Tables written before `select_by` was a setting measured the authors' choice.
-DEFAULTS = {"select_by": "reconstruction"}
+SETTINGS = ["samples", "seed", "prior_weight", "restarts", "select_by"]
 
 
-def sweep(run_dir, prior_weights=(0.0, 1.0), restarts=(3,), samples=200, select_by=("reconstruction",)):
+def sweep(run_dir, prior_weights=(0.0, 1.0), restarts=(3,), samples=200, select_by=("reconstruction",), seed=None):
     """One row per prior weight, number of restarts, selection and direction: accuracy, ceiling, chance,
-    seconds."""
+    seconds. `seed` (default: the run's) draws the test samples and the inversion's starts."""
     from keras_syncgan.evaluation import evaluate
 
     run_dir = pathlib.Path(run_dir)
     settings, recipe, model, data, scorers = load_syncgan_run(run_dir)
+    seed = settings["seed"] if seed is None else int(seed)
     rows = []
     for weight, tries, selection in itertools.product(prior_weights, restarts, select_by):
         start = time.time()
         options = {**recipe.evaluation.get("transfer_kwargs", {}), "prior_weight": float(weight),
                    "restarts": int(tries), "select_by": selection}
         table = evaluate(model, data, scorers, metrics=("transfer_accuracy",), n=samples, transfer_samples=samples,
-                         transfer_kwargs=options, seed=settings["seed"])
+                         transfer_kwargs=options, seed=seed)
         seconds = time.time() - start
         for row in table.itertuples():
-            rows.append({"run": run_dir.name, "samples": samples, "prior_weight": float(weight),
-                         "restarts": int(tries), "select_by": selection, "direction": row.modality, "transfer_accuracy": row.value,
-                         "ceiling": row.baseline, "chance": row.chance, "seconds": seconds})
+            rows.append({"run": run_dir.name, "samples": samples, "seed": seed, "prior_weight": float(weight),
+                         "restarts": int(tries), "select_by": selection, "direction": row.modality,
+                         "transfer_accuracy": row.value, "ceiling": row.baseline, "chance": row.chance,
+                         "seconds": seconds})
     return pd.DataFrame(rows)
 
 
@@ -60,6 +62,7 @@ def main(argv=None):
     parser.add_argument("--select-by", nargs="+", default=["reconstruction"], choices=TRANSFER_SELECTIONS,
                         help="how to keep one restart per sample")
     parser.add_argument("--samples", type=int, default=200, help="test samples inverted per direction")
+    parser.add_argument("--seed", type=int, help="draws the test samples and starts (default: the run's seed)")
     args = parser.parse_args(argv)
     if any(w < 0 for w in args.prior_weights):
         parser.error(f"argument --prior-weights: expected numbers >= 0; received {args.prior_weights}")
@@ -67,7 +70,10 @@ def main(argv=None):
         parser.error(f"argument --restarts: expected integers >= 1; received {args.restarts}")
     if args.samples < 1:
         parser.error(f"argument --samples: expected an integer >= 1; received {args.samples}")
-    table = sweep(args.run_dir, args.prior_weights, args.restarts, args.samples, args.select_by)
+    table = sweep(args.run_dir, args.prior_weights, args.restarts, args.samples, args.select_by, args.seed)
+    # Tables written before `seed` and `select_by` were settings measured the run's seed and the
+    # authors' choice among restarts.
+    defaults = {"seed": json.loads((args.run_dir / "config.json").read_text())["seed"], "select_by": "reconstruction"}
 
     def render(table):
         wide = table.pivot(index=SETTINGS, columns="direction", values="transfer_accuracy").reset_index()
@@ -76,7 +82,7 @@ def main(argv=None):
                 f"per direction (ceiling {ceilings}; chance {table.chance.iloc[0]:.2f})\n\n{markdown_table(wide)}\n")
 
     return publish(table, args.output, "transfer_inversion", args.run_dir, SETTINGS, [*SETTINGS, "direction"], render,
-                   DEFAULTS)
+                   defaults)
 
 
 if __name__ == "__main__":

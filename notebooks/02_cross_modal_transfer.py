@@ -89,3 +89,22 @@ transferred, _, _ = model.transfer(data.x_test["digit"][:n], "digit", "fashion",
 accuracy = metrics.transfer_accuracy(fashion_evaluator.probabilities(transferred), data.y_test["digit"][:n])
 print(f"digit -> fashion transfer accuracy: {accuracy:.3f} (chance 0.1)")
 assert 0.0 <= accuracy <= 1.0 and transferred.shape == (n, 28, 28, 1)
+
+# %% [markdown]
+# ## Choosing among restarts with the synchronizer
+#
+# Several codes can reconstruct a digit about equally well while their fashion items differ in
+# class. With `restarts`, `transfer` inverts from several random starts and by default keeps the
+# best reconstruction (the authors' criterion). `select_by="synchronizer"` keeps instead the restart
+# whose fashion item the synchronizer, trained on real pairs, finds most synchronous with the real
+# digit. On the README's 20,000-step model, with 10 restarts, it raised digit -> fashion transfer
+# from 0.80 to 0.885.
+
+# %%
+restarts = 3 if QUICK else 10
+for select_by in ("reconstruction", "synchronizer"):
+    transferred, _, _ = model.transfer(data.x_test["digit"][:n], "digit", "fashion", restarts=restarts,
+                                       select_by=select_by, steps=INVERSION_STEPS // 5, optimizer="adam",
+                                       learning_rate=0.05, seed=0)
+    accuracy = metrics.transfer_accuracy(fashion_evaluator.probabilities(transferred), data.y_test["digit"][:n])
+    print(f"{restarts} restarts, the one kept by {select_by}: transfer accuracy {accuracy:.3f}")

@@ -114,15 +114,19 @@ def test_transfer_sweep_reads_a_run_directory_writes_its_table_and_keeps_earlier
     pd.testing.assert_frame_equal(written, table, check_dtype=False)
     pd.testing.assert_frame_equal(written.iloc[:2], first.iloc[:2], check_dtype=False)
     assert set(written.select_by) == {"reconstruction"}
-    assert "| samples | prior_weight | restarts | select_by | digit->fashion | fashion->digit |" in (
+    assert "| samples | seed | prior_weight | restarts | select_by | digit->fashion | fashion->digit |" in (
         tmp_path / "transfer_inversion_run-p0.5.md").read_text()
-    # Tables written before `select_by` was a setting measured the best reconstruction: their rows
-    # join as such, and a sweep choosing by the synchronizer adds rows beside them.
-    written.drop(columns="select_by").iloc[:2].to_csv(tmp_path / "transfer_inversion_run-p0.5.csv", index=False)
-    table = transfer.main([str(run_dir), "--prior-weights", "0", "--restarts", "2", "--select-by", "synchronizer",
-                           "reconstruction", "--samples", "8", "--output", str(tmp_path)])
-    assert list(zip(table.restarts, table.select_by))[::2] == [
-        (2, "reconstruction"), (2, "synchronizer"), (3, "reconstruction")]
+    # Tables written before `seed` and `select_by` were settings measured the run's seed and the best
+    # reconstruction: their rows join as such, and sweeps choosing by the synchronizer or drawing
+    # other samples add rows beside them.
+    written.drop(columns=["seed", "select_by"]).iloc[:2].to_csv(tmp_path / "transfer_inversion_run-p0.5.csv",
+                                                                index=False)
+    transfer.main([str(run_dir), "--prior-weights", "0", "--restarts", "2", "--select-by", "synchronizer",
+                   "reconstruction", "--samples", "8", "--output", str(tmp_path)])
+    table = transfer.main([str(run_dir), "--prior-weights", "0", "--restarts", "2", "--samples", "8", "--seed", "5",
+                           "--output", str(tmp_path)])
+    assert list(zip(table.seed, table.restarts, table.select_by))[::2] == [
+        (0, 2, "reconstruction"), (0, 2, "synchronizer"), (0, 3, "reconstruction"), (5, 2, "reconstruction")]
     assert not table.isna().any().any()
 
     capsys.readouterr()
