@@ -30,6 +30,7 @@ import time
 import numpy as np
 
 from keras_syncgan import presets, recipes
+from keras_syncgan.models.syncgan import TRANSFER_SELECTIONS
 from keras_syncgan.utils import atomic_write_text
 
 CONFIG_FILE = "config.json"
@@ -132,6 +133,13 @@ def build_parser():
     evaluate.add_argument("--synchronizer-selection", type=_number(float, 0, 1.0, name="fraction"), metavar="F",
                           help="SyncGAN: draw n/F tuples and score the n the synchronizer finds most "
                                "synchronous; writes metrics_selection_F.csv and .md")
+    evaluate.add_argument("--transfer-restarts", type=_number(int, 1), metavar="R",
+                          help="SyncGAN: invert each transferred sample from R starts (default 3); writes "
+                               "metrics_restarts_R.csv and .md")
+    evaluate.add_argument("--transfer-select-by", choices=TRANSFER_SELECTIONS,
+                          help="SyncGAN: keep the restart with the lowest reconstruction error (default, the "
+                               "authors') or the one whose transfer the synchronizer finds most synchronous with "
+                               "the real sample; writes metrics_select_by_S.csv and .md")
     return parser
 
 
@@ -154,11 +162,12 @@ def main(argv=None):
         except (RunMismatchError, RunSettingsError) as error:
             parser.error(str(error))
     try:
-        return evaluate_run(args.run_dir, truncation=args.truncation, selection=args.synchronizer_selection)
+        return evaluate_run(args.run_dir, truncation=args.truncation, selection=args.synchronizer_selection,
+                            transfer_restarts=args.transfer_restarts, transfer_select_by=args.transfer_select_by)
     except NotARunDirectoryError as error:
         parser.error(f"argument run_dir: {error}")
-    except SelectionNotApplicableError as error:
-        parser.error(f"argument --synchronizer-selection: {error}")
+    except SyncGANOptionError as error:
+        parser.error(f"argument {error.flag}: {error}")
 
 
 class RunMismatchError(ValueError):
@@ -169,8 +178,12 @@ class NotARunDirectoryError(FileNotFoundError):
     """`evaluate`'s directory lacks a file `train` writes (other missing files, e.g. data, are not this)."""
 
 
-class SelectionNotApplicableError(ValueError):
-    """`evaluate --synchronizer-selection` on a run without a synchronizer."""
+class SyncGANOptionError(ValueError):
+    """An `evaluate` option of SyncGAN runs (synchronizer selection, transfer) on another kind of run."""
+
+    def __init__(self, flag, message):
+        super().__init__(message)
+        self.flag = flag
 
 
 class RunSettingsError(ValueError):
@@ -329,12 +342,15 @@ def _save_final_picture(grid, model, path):
     save_figure(grid.figure()[1], path)
 
 
-def evaluate_run(run_dir, model=None, data=None, truncation=None, selection=None):
+def evaluate_run(run_dir, model=None, data=None, truncation=None, selection=None, transfer_restarts=None,
+                 transfer_select_by=None):
     """Evaluates the run in `run_dir`; writes `metrics.csv` and `metrics.md` there and prints the table.
 
-    With `truncation` (codes truncated to |z| <= T) or `selection` (SyncGAN: the tuples the
-    synchronizer trusts most among n / F drawn; see `keras_syncgan.evaluate`), the table goes to
-    `metrics_truncation_<T>_selection_<F>.csv` and `.md` (the options given), leaving the run's own.
+    With `truncation` (codes truncated to |z| <= T), `selection` (SyncGAN: the tuples the
+    synchronizer trusts most among n / F drawn; see `keras_syncgan.evaluate`), `transfer_restarts` or
+    `transfer_select_by` (SyncGAN: `SyncGAN.transfer`'s restarts and criterion), the table goes to
+    `metrics_truncation_<T>_selection_<F>_restarts_<R>_select_by_<S>.csv` and `.md` (the options
+    given), leaving the run's own.
     """
     import keras
 
@@ -345,19 +361,25 @@ def evaluate_run(run_dir, model=None, data=None, truncation=None, selection=None
                                     f"received {str(run_dir)!r}, which has no {name}")
     settings = json.loads((run_dir / CONFIG_FILE).read_text())
     recipe = recipes.get(settings["preset"], tiny=settings["tiny"])
-    if selection is not None and recipe.kind != "syncgan":
-        raise SelectionNotApplicableError(f"applies to SyncGAN runs (their synchronizer selects); {str(run_dir)!r} "
-                                          f"holds {settings['preset']}, a {recipe.kind} run")
+    transfer = {"restarts": transfer_restarts, "select_by": transfer_select_by}
+    syncgan_options = {"--synchronizer-selection": selection, "--transfer-restarts": transfer_restarts,
+                       "--transfer-select-by": transfer_select_by}
+    for flag, value in syncgan_options.items():
+        if value is not None and recipe.kind != "syncgan":
+            raise SyncGANOptionError(flag, f"applies to SyncGAN runs (a synchronizer and transfer); {str(run_dir)!r} "
+                                           f"holds {settings['preset']}, a {recipe.kind} run")
     model = model if model is not None else keras.models.load_model(run_dir / MODEL_FILE)
     data = data if data is not None else recipe.data()
     # The steps behind model.keras: the last completed epoch (a run still training, or stopped, has fewer).
     steps = _completed_epochs(run_dir) * settings["steps_per_epoch"] or settings["steps"]
     start = time.time()
     scorers = recipes.evaluators(recipe)  # loaded once for the metrics and the WAV listing
+    transfer = {k: v for k, v in transfer.items() if v is not None}
     table = recipes.evaluate(recipe, model, data, seed=settings["seed"], scorers=scorers, truncation=truncation,
-                             selection=selection)
-    sampling = {"truncation": truncation, "selection": selection}
-    stem = "_".join(["metrics", *(f"{name}_{value:g}" for name, value in sampling.items() if value is not None)])
+                             selection=selection, transfer_kwargs=transfer or None)
+    options = {"truncation": truncation, "selection": selection, **transfer}
+    stem = "_".join(["metrics", *(f"{name}_{value:g}" if isinstance(value, (int, float)) else f"{name}_{value}"
+                                  for name, value in options.items() if value is not None)])
     written = [run_dir / f"{stem}.csv", run_dir / f"{stem}.md"]
     atomic_write_text(written[0], table.to_csv(index=False))
     markdown = markdown_table(table)
@@ -366,6 +388,9 @@ def evaluate_run(run_dir, model=None, data=None, truncation=None, selection=None
         header += f", codes truncated to |z| <= {truncation:g}"
     if selection is not None:
         header += f", the tuples S trusts most among 1/{selection:g} as many drawn"
+    if transfer:
+        header += (f", transfer from {transfer.get('restarts', 'the default')} inversion restarts, the one kept by "
+                   f"{transfer.get('select_by', 'reconstruction')}")
     if recipe.sound and stem == "metrics":
         heard = recipes.audio_listing(recipe, model, run_dir, steps // settings["steps_per_epoch"], scorers)
         atomic_write_text(run_dir / "audio_samples.csv", heard.to_csv(index=False))

@@ -252,7 +252,7 @@ def evaluators(recipe):
     return {m: Evaluator.for_dataset(name) for m, name in recipe.evaluators.items()}
 
 
-def evaluate(recipe, model, data, seed=0, scorers=None, truncation=None, selection=None):
+def evaluate(recipe, model, data, seed=0, scorers=None, truncation=None, selection=None, transfer_kwargs=None):
     """The run's metrics table (pandas): `keras_syncgan.evaluate` for SyncGAN; for CVAE-GAN,
     conditional accuracy, classifier Inception Score, FD, KID, precision/recall and augmentation accuracy.
 
@@ -260,17 +260,22 @@ def evaluate(recipe, model, data, seed=0, scorers=None, truncation=None, selecti
     `scorers`: `evaluators(recipe)` when the caller has them loaded already. `truncation`: draw the
     generated samples' codes truncated (the truncation trick; `keras_syncgan.evaluate`). `selection`
     (SyncGAN): score the tuples the synchronizer trusts most among n / selection drawn.
+    `transfer_kwargs` (SyncGAN): options of `SyncGAN.transfer` over the recipe's (e.g. `restarts`,
+    `select_by`).
     """
     from keras_syncgan.evaluation import SYNCGAN_METRICS
     from keras_syncgan.evaluation import evaluate as evaluate_syncgan
 
-    if selection is not None and recipe.kind != "syncgan":
-        raise ValueError(f"`selection` applies to SyncGAN recipes (their synchronizer selects); {recipe.name!r} "
-                         f"is a {recipe.kind} recipe (received selection={selection!r}).")
+    for name, value in (("selection", selection), ("transfer_kwargs", transfer_kwargs)):
+        if value is not None and recipe.kind != "syncgan":
+            raise ValueError(f"`{name}` applies to SyncGAN recipes (a synchronizer and transfer); {recipe.name!r} "
+                             f"is a {recipe.kind} recipe (received {name}={value!r}).")
     scorers = scorers or evaluators(recipe)
     if recipe.kind == "syncgan":
+        options = dict(recipe.evaluation)
+        options["transfer_kwargs"] = {**options.get("transfer_kwargs", {}), **(transfer_kwargs or {})}
         return evaluate_syncgan(model, data, scorers, metrics=SYNCGAN_METRICS, seed=seed, truncation=truncation,
-                                selection=selection, **recipe.evaluation)
+                                selection=selection, **options)
     return evaluate_conditional(model, data, scorers, n=recipe.evaluation["n"], augmentation=recipe.augmentation,
                                 seed=seed, truncation=truncation)
 

@@ -88,6 +88,10 @@ def test_other_argument_errors(capsys, tmp_path):
     for bad in ("0", "1.5"):
         assert f"argument --synchronizer-selection: expected a number in (0, 1.0]; received '{bad}'" in _error_of(
             ["evaluate", str(tmp_path), "--synchronizer-selection", bad], capsys)
+    assert "argument --transfer-restarts: expected an integer >= 1; received '0'" in _error_of(
+        ["evaluate", str(tmp_path), "--transfer-restarts", "0"], capsys)
+    assert "argument --transfer-select-by: invalid choice: 'error'" in _error_of(
+        ["evaluate", str(tmp_path), "--transfer-select-by", "error"], capsys)
     for bad in ("0", "inf", "nan", "x"):
         assert f"argument --truncation: expected a number > 0; received '{bad}'" in _error_of(
             ["evaluate", str(tmp_path), "--truncation", bad], capsys)
@@ -195,6 +199,17 @@ def test_the_adversarial_synchronizer_option_reaches_the_model_and_the_run_confi
     assert (run_dir / "metrics_truncation_2_selection_0.25.md").read_text().startswith(
         "syncgan-mnist-fashion, 1 of 1 steps, codes truncated to |z| <= 2, the tuples S trusts most among 1/0.25 "
         "as many drawn (evaluated in ")
+
+    # The transfer options change the transfer rows only: the other rows repeat the run's own table.
+    table = cli.main(["evaluate", run_dir, "--transfer-restarts", "4", "--transfer-select-by", "synchronizer"])
+    own = pd.read_csv(run_dir / "metrics.csv")
+    pd.testing.assert_frame_equal(pd.read_csv(run_dir / "metrics_restarts_4_select_by_synchronizer.csv"), table,
+                                  check_dtype=False)
+    others = table.metric != "transfer_accuracy"
+    np.testing.assert_allclose(table.value[others], own.value[others])
+    assert (run_dir / "metrics_restarts_4_select_by_synchronizer.md").read_text().startswith(
+        "syncgan-mnist-fashion, 1 of 1 steps, transfer from 4 inversion restarts, the one kept by synchronizer "
+        "(evaluated in ")
 
 
 def _assert_the_option_defines_the_run_and_is_checked(capsys, preset, run_dir, mismatch, option, bad_values,
@@ -323,11 +338,14 @@ def test_evaluate_reads_a_run_directory_and_writes_the_tables(tmp_path, capsys):
     np.testing.assert_allclose(pd.read_csv(run_dir / "metrics_truncation_0.5.csv").value, truncated.value)
     assert (run_dir / "metrics_truncation_0.5.md").read_text().startswith(
         "cvaegan-fashion, 1 of 1 steps, codes truncated to |z| <= 0.5 (evaluated in ")
-    error = _error_of(["evaluate", str(run_dir), "--synchronizer-selection", "0.5"], capsys)
-    assert (f"argument --synchronizer-selection: applies to SyncGAN runs (their synchronizer selects); "
-            f"{str(run_dir)!r} holds cvaegan-fashion, a cvaegan run") in error
-    with pytest.raises(ValueError, match="`selection` applies to SyncGAN recipes .* 'cvaegan-fashion' is a cvaegan"):
-        recipes.evaluate(recipes.get("cvaegan-fashion", tiny=True), trained.model, None, selection=0.5)
+    for option, value in (("--synchronizer-selection", "0.5"), ("--transfer-restarts", "2"),
+                          ("--transfer-select-by", "synchronizer")):
+        error = _error_of(["evaluate", str(run_dir), option, value], capsys)
+        assert (f"argument {option}: applies to SyncGAN runs (a synchronizer and transfer); "
+                f"{str(run_dir)!r} holds cvaegan-fashion, a cvaegan run") in error
+    for name, value in (("selection", 0.5), ("transfer_kwargs", {"restarts": 2})):
+        with pytest.raises(ValueError, match=f"`{name}` applies to SyncGAN recipes .* 'cvaegan-fashion' is a cvaegan"):
+            recipes.evaluate(recipes.get("cvaegan-fashion", tiny=True), trained.model, None, **{name: value})
     # Other samples, so other scores (FD of an untrained generator cannot tie to every digit).
     assert truncated.set_index("metric").loc["fd", "value"] != table.set_index("metric").loc["fd", "value"]
 
