@@ -5,7 +5,8 @@
                                          [--sync-weight W] [--synchronizer-learning-rate LR] [--diversity-weight W]
                                          [--dtype-policy float32|mixed_bfloat16|mixed_float16] [--ema-decay D]
                                          [--seed S] [--output DIR]
-    python -m keras_syncgan evaluate RUN_DIR
+    python -m keras_syncgan evaluate RUN_DIR [--truncation T] [--synchronizer-selection F]
+                                            [--transfer-restarts R] [--transfer-select-by reconstruction|synchronizer]
 
 A run directory (default `outputs/runs/PRESET`) holds `config.json` (the preset and arguments),
 `training_log.csv`, per-epoch sample grids in `grids/` (and WAVs in `audio/` for sound), the
