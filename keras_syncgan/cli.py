@@ -362,7 +362,8 @@ def evaluate_run(run_dir, model=None, data=None, truncation=None, selection=None
                                     f"received {str(run_dir)!r}, which has no {name}")
     settings = json.loads((run_dir / CONFIG_FILE).read_text())
     recipe = recipes.get(settings["preset"], tiny=settings["tiny"])
-    transfer = {"restarts": transfer_restarts, "select_by": transfer_select_by}
+    given = {"restarts": transfer_restarts, "select_by": transfer_select_by}
+    transfer = {name: value for name, value in given.items() if value is not None}
     syncgan_options = {"--synchronizer-selection": selection, "--transfer-restarts": transfer_restarts,
                        "--transfer-select-by": transfer_select_by}
     for flag, value in syncgan_options.items():
@@ -375,7 +376,6 @@ def evaluate_run(run_dir, model=None, data=None, truncation=None, selection=None
     steps = _completed_epochs(run_dir) * settings["steps_per_epoch"] or settings["steps"]
     start = time.time()
     scorers = recipes.evaluators(recipe)  # loaded once for the metrics and the WAV listing
-    transfer = {k: v for k, v in transfer.items() if v is not None}
     table = recipes.evaluate(recipe, model, data, seed=settings["seed"], scorers=scorers, truncation=truncation,
                              selection=selection, transfer_kwargs=transfer or None)
     options = {"truncation": truncation, "selection": selection, **transfer}

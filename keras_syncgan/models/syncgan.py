@@ -348,15 +348,15 @@ class SyncGAN(GANModel):
         self._generator_of(target, "target")
         if select_by not in TRANSFER_SELECTIONS:
             raise ValueError(f"`select_by` must be one of {TRANSFER_SELECTIONS}; received {select_by!r}.")
+        if select_by == "reconstruction":  # `invert` keeps the best fit: generate for the kept codes only
+            z, errors = self.invert(x, source, **invert_kwargs)
+            return self.generate(z=z)[target], z, errors
         z, errors = self.invert(x, source, all_restarts=True, **invert_kwargs)
         samples = self.generate(z=z)
         restarts = len(z) // len(x)
-        if select_by == "reconstruction":
-            keep = best_restarts(errors, restarts)
-        else:
-            real = self._samples(x, source, "x")
-            samples[source] = np.tile(real, (restarts,) + (1,) * (real.ndim - 1))
-            keep = best_restarts(-self.sync_probability(samples), restarts)
+        real = self._samples(x, source, "x")
+        samples[source] = np.tile(real, (restarts,) + (1,) * (real.ndim - 1))
+        keep = best_restarts(-self.sync_probability(samples), restarts)
         return samples[target][keep], z[keep], errors[keep]
 
     def _generator_of(self, modality, argument):
