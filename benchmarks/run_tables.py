@@ -20,6 +20,11 @@ def parser_for(doc):
     return parser
 
 
+def run_settings(run_dir):
+    """The settings `train` recorded in `run_dir/config.json`."""
+    return json.loads((pathlib.Path(run_dir) / "config.json").read_text())
+
+
 def load_syncgan_run(run_dir):
     """`(settings, recipe, model, data, evaluators)` of the SyncGAN run written by `train` in `run_dir`."""
     import keras
@@ -27,7 +32,7 @@ def load_syncgan_run(run_dir):
     from keras_syncgan import recipes
 
     run_dir = pathlib.Path(run_dir)
-    settings = json.loads((run_dir / "config.json").read_text())
+    settings = run_settings(run_dir)
     recipe = recipes.get(settings["preset"], tiny=settings["tiny"])
     if recipe.kind != "syncgan":
         raise ValueError(f"`run_dir` must hold a SyncGAN run; {run_dir} holds {settings['preset']!r} "

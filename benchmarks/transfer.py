@@ -16,13 +16,12 @@ of earlier sweeps of the same run with other settings are kept.
 """
 
 import itertools
-import json
 import pathlib
 import time
 
 import pandas as pd
 
-from benchmarks.run_tables import load_syncgan_run, parser_for, publish
+from benchmarks.run_tables import load_syncgan_run, parser_for, publish, run_settings
 
 # What identifies a row's measurement; a later sweep replaces rows with the same settings.
 SETTINGS = ["samples", "seed", "prior_weight", "restarts", "select_by"]
@@ -73,7 +72,7 @@ def main(argv=None):
     table = sweep(args.run_dir, args.prior_weights, args.restarts, args.samples, args.select_by, args.seed)
     # Tables written before `seed` and `select_by` were settings measured the run's seed and the
     # authors' choice among restarts.
-    defaults = {"seed": json.loads((args.run_dir / "config.json").read_text())["seed"], "select_by": "reconstruction"}
+    defaults = {"seed": run_settings(args.run_dir)["seed"], "select_by": "reconstruction"}
 
     def render(table):
         wide = table.pivot(index=SETTINGS, columns="direction", values="transfer_accuracy").reset_index()

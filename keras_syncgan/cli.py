@@ -364,12 +364,12 @@ def evaluate_run(run_dir, model=None, data=None, truncation=None, selection=None
     recipe = recipes.get(settings["preset"], tiny=settings["tiny"])
     given = {"restarts": transfer_restarts, "select_by": transfer_select_by}
     transfer = {name: value for name, value in given.items() if value is not None}
-    syncgan_options = {"--synchronizer-selection": selection, "--transfer-restarts": transfer_restarts,
-                       "--transfer-select-by": transfer_select_by}
-    for flag, value in syncgan_options.items():
-        if value is not None and recipe.kind != "syncgan":
-            raise SyncGANOptionError(flag, f"applies to SyncGAN runs (a synchronizer and transfer); {str(run_dir)!r} "
-                                           f"holds {settings['preset']}, a {recipe.kind} run")
+    # Checked before loading the model, naming the flag.
+    for flag in recipes.misapplied_options(recipe, **{"--synchronizer-selection": selection,
+                                                      "--transfer-restarts": transfer_restarts,
+                                                      "--transfer-select-by": transfer_select_by}):
+        raise SyncGANOptionError(flag, f"applies to SyncGAN runs (a synchronizer and transfer); {str(run_dir)!r} "
+                                       f"holds {settings['preset']}, a {recipe.kind} run")
     model = model if model is not None else keras.models.load_model(run_dir / MODEL_FILE)
     data = data if data is not None else recipe.data()
     # The steps behind model.keras: the last completed epoch (a run still training, or stopped, has fewer).
@@ -390,8 +390,11 @@ def evaluate_run(run_dir, model=None, data=None, truncation=None, selection=None
     if selection is not None:
         header += f", the tuples S trusts most among 1/{selection:g} as many drawn"
     if transfer:
-        header += (f", transfer from {transfer.get('restarts', 'the default')} inversion restarts, the one kept by "
-                   f"{transfer.get('select_by', 'reconstruction')}")
+        from keras_syncgan.evaluation import TRANSFER_DEFAULTS
+
+        inversion = {**TRANSFER_DEFAULTS, **recipe.evaluation.get("transfer_kwargs", {}), **transfer}
+        header += (f", transfer from {inversion['restarts']} inversion restarts, the one kept by "
+                   f"{inversion.get('select_by', 'reconstruction')}")
     if recipe.sound and stem == "metrics":
         heard = recipes.audio_listing(recipe, model, run_dir, steps // settings["steps_per_epoch"], scorers)
         atomic_write_text(run_dir / "audio_samples.csv", heard.to_csv(index=False))

@@ -252,6 +252,12 @@ def evaluators(recipe):
     return {m: Evaluator.for_dataset(name) for m, name in recipe.evaluators.items()}
 
 
+def misapplied_options(recipe, **options):
+    """The SyncGAN-only evaluation `options` given (not None) for a recipe of another kind, `{name: value}`:
+    what `evaluate` and the command line refuse, each naming the option its own way."""
+    return {name: value for name, value in options.items() if value is not None and recipe.kind != "syncgan"}
+
+
 def evaluate(recipe, model, data, seed=0, scorers=None, truncation=None, selection=None, transfer_kwargs=None):
     """The run's metrics table (pandas): `keras_syncgan.evaluate` for SyncGAN; for CVAE-GAN,
     conditional accuracy, classifier Inception Score, FD, KID, precision/recall and augmentation accuracy.
@@ -266,10 +272,9 @@ def evaluate(recipe, model, data, seed=0, scorers=None, truncation=None, selecti
     from keras_syncgan.evaluation import SYNCGAN_METRICS
     from keras_syncgan.evaluation import evaluate as evaluate_syncgan
 
-    for name, value in (("selection", selection), ("transfer_kwargs", transfer_kwargs)):
-        if value is not None and recipe.kind != "syncgan":
-            raise ValueError(f"`{name}` applies to SyncGAN recipes (a synchronizer and transfer); {recipe.name!r} "
-                             f"is a {recipe.kind} recipe (received {name}={value!r}).")
+    for name, value in misapplied_options(recipe, selection=selection, transfer_kwargs=transfer_kwargs).items():
+        raise ValueError(f"`{name}` applies to SyncGAN recipes (a synchronizer and transfer); {recipe.name!r} "
+                         f"is a {recipe.kind} recipe (received {name}={value!r}).")
     scorers = scorers or evaluators(recipe)
     if recipe.kind == "syncgan":
         options = dict(recipe.evaluation)

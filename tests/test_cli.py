@@ -210,6 +210,10 @@ def test_the_adversarial_synchronizer_option_reaches_the_model_and_the_run_confi
     assert (run_dir / "metrics_restarts_4_select_by_synchronizer.md").read_text().startswith(
         "syncgan-mnist-fashion, 1 of 1 steps, transfer from 4 inversion restarts, the one kept by synchronizer "
         "(evaluated in ")
+    # Given the criterion alone, the header names the recipe's restarts (the tiny recipe's 1).
+    cli.main(["evaluate", run_dir, "--transfer-select-by", "synchronizer"])
+    assert (run_dir / "metrics_select_by_synchronizer.md").read_text().startswith(
+        "syncgan-mnist-fashion, 1 of 1 steps, transfer from 1 inversion restarts, the one kept by synchronizer ")
 
 
 def _assert_the_option_defines_the_run_and_is_checked(capsys, preset, run_dir, mismatch, option, bad_values,

@@ -3,4 +3,5 @@
 from keras_syncgan.evaluation.augmentation import (augmentation_accuracy, classifier_accuracy, first_per_class,
                                                    mix_real_and_generated)
 from keras_syncgan.evaluation.evaluator import EVALUATOR_VERSION, Evaluator, evaluator_classifier
-from keras_syncgan.evaluation.report import DEFAULT_METRICS, SYNCGAN_METRICS, evaluate, metric_keys
+from keras_syncgan.evaluation.report import (DEFAULT_METRICS, SYNCGAN_METRICS, TRANSFER_DEFAULTS, evaluate,
+                                             metric_keys)

@@ -20,6 +20,8 @@ from keras_syncgan.metrics.validation import check_number
 SYNCHRONIZER_METRICS = ("synchronizer_accuracy", "synchronizer_auc", "synchronizer_acceptance")
 SYNCGAN_METRICS = (*SYNCHRONIZER_METRICS, "sync_rate", "transfer_accuracy", "inception_score",
                    "largest_class_share", "fd", "kid", "precision_recall", "density_coverage")
+# "transfer_accuracy"'s inversion unless `transfer_kwargs` says otherwise (`SyncGAN.transfer`; the seed is evaluate's).
+TRANSFER_DEFAULTS = {"optimizer": "adam", "steps": 300, "learning_rate": 0.05, "restarts": 3}
 DEFAULT_METRICS = ("synchronizer_accuracy", "synchronizer_acceptance", "sync_rate", "inception_score",
                    "largest_class_share", "fd", "kid", "precision_recall", "density_coverage")
 
@@ -159,8 +161,7 @@ def evaluate(model, data, evaluators, metrics=DEFAULT_METRICS, n=2000, transfer_
                              baseline=m.sync_rate(real_a, real_b), chance=m.chance_sync_rate(probs[a], probs[b])))
 
     if "transfer_accuracy" in metrics:
-        options = {"optimizer": "adam", "steps": 300, "learning_rate": 0.05, "restarts": 3, "seed": seed,
-                   **(transfer_kwargs or {})}
+        options = {**TRANSFER_DEFAULTS, "seed": seed, **(transfer_kwargs or {})}
         for source, target in itertools.permutations(model.modalities, 2):
             index = _subset(np.arange(len(data.x_test[source])), transfer_samples, rng)
             transferred, _, _ = model.transfer(data.x_test[source][index], source, target, **options)
