@@ -7,6 +7,7 @@
                                          [--seed S] [--output DIR]
     python -m keras_syncgan evaluate RUN_DIR [--truncation T] [--synchronizer-selection F]
                                             [--transfer-restarts R] [--transfer-select-by reconstruction|synchronizer]
+                                            [--transfer-refine-steps N]
 
 A run directory (default `outputs/runs/PRESET`) holds `config.json` (the preset and arguments),
 `training_log.csv`, per-epoch sample grids in `grids/` (and WAVs in `audio/` for sound), the
@@ -141,6 +142,11 @@ def build_parser():
                           help="SyncGAN: keep the restart with the lowest reconstruction error (default, the "
                                "authors') or the one whose transfer the synchronizer finds most synchronous with "
                                "the real sample; writes metrics_select_by_S.csv and .md")
+    evaluate.add_argument("--transfer-refine-steps", type=_number(int, 1), metavar="N",
+                          help="SyncGAN, with --transfer-select-by synchronizer: rate the restarts with a copy of "
+                               "the synchronizer trained on N more batches of the run's real pairs only "
+                               "(SyncGAN.refined_synchronizer; 12000 in the README); writes "
+                               "metrics_..._refine_steps_N.csv and .md")
     return parser
 
 
@@ -164,7 +170,8 @@ def main(argv=None):
             parser.error(str(error))
     try:
         return evaluate_run(args.run_dir, truncation=args.truncation, selection=args.synchronizer_selection,
-                            transfer_restarts=args.transfer_restarts, transfer_select_by=args.transfer_select_by)
+                            transfer_restarts=args.transfer_restarts, transfer_select_by=args.transfer_select_by,
+                            transfer_refine_steps=args.transfer_refine_steps)
     except NotARunDirectoryError as error:
         parser.error(f"argument run_dir: {error}")
     except SyncGANOptionError as error:
@@ -344,14 +351,16 @@ def _save_final_picture(grid, model, path):
 
 
 def evaluate_run(run_dir, model=None, data=None, truncation=None, selection=None, transfer_restarts=None,
-                 transfer_select_by=None):
+                 transfer_select_by=None, transfer_refine_steps=None):
     """Evaluates the run in `run_dir`; writes `metrics.csv` and `metrics.md` there and prints the table.
 
     With `truncation` (codes truncated to |z| <= T), `selection` (SyncGAN: the tuples the
     synchronizer trusts most among n / F drawn; see `keras_syncgan.evaluate`), `transfer_restarts` or
-    `transfer_select_by` (SyncGAN: `SyncGAN.transfer`'s restarts and criterion), the table goes to
-    `metrics_truncation_<T>_selection_<F>_restarts_<R>_select_by_<S>.csv` and `.md` (the options
-    given), leaving the run's own.
+    `transfer_select_by` (SyncGAN: `SyncGAN.transfer`'s restarts and criterion) or `transfer_refine_steps`
+    (with `transfer_select_by="synchronizer"`: the restarts rated by `SyncGAN.refined_synchronizer` trained
+    that many steps), the table goes to
+    `metrics_truncation_<T>_selection_<F>_restarts_<R>_select_by_<S>_refine_steps_<N>.csv` and `.md` (the
+    options given), leaving the run's own.
     """
     import keras
 
@@ -367,18 +376,26 @@ def evaluate_run(run_dir, model=None, data=None, truncation=None, selection=None
     # Checked before loading the model, naming the flag.
     for flag in recipes.misapplied_options(recipe, **{"--synchronizer-selection": selection,
                                                       "--transfer-restarts": transfer_restarts,
-                                                      "--transfer-select-by": transfer_select_by}):
+                                                      "--transfer-select-by": transfer_select_by,
+                                                      "--transfer-refine-steps": transfer_refine_steps}):
         raise SyncGANOptionError(flag, f"applies to SyncGAN runs (a synchronizer and transfer); {str(run_dir)!r} "
                                        f"holds {settings['preset']}, a {recipe.kind} run")
+    if transfer_refine_steps is not None and transfer_select_by != "synchronizer":
+        received = f"--transfer-select-by {transfer_select_by}" if transfer_select_by else "no --transfer-select-by"
+        raise SyncGANOptionError("--transfer-refine-steps", "rates the restarts, so it needs --transfer-select-by "
+                                                            f"synchronizer; received {received}")
     model = model if model is not None else keras.models.load_model(run_dir / MODEL_FILE)
     data = data if data is not None else recipe.data()
     # The steps behind model.keras: the last completed epoch (a run still training, or stopped, has fewer).
     steps = _completed_epochs(run_dir) * settings["steps_per_epoch"] or settings["steps"]
     start = time.time()
     scorers = recipes.evaluators(recipe)  # loaded once for the metrics and the WAV listing
+    judge = {}
+    if transfer_refine_steps is not None:
+        judge["synchronizer"] = recipes.refined_synchronizer(recipe, model, data, settings, transfer_refine_steps)
     table = recipes.evaluate(recipe, model, data, seed=settings["seed"], scorers=scorers, truncation=truncation,
-                             selection=selection, transfer_kwargs=transfer or None)
-    options = {"truncation": truncation, "selection": selection, **transfer}
+                             selection=selection, transfer_kwargs={**transfer, **judge} or None)
+    options = {"truncation": truncation, "selection": selection, **transfer, "refine_steps": transfer_refine_steps}
     stem = "_".join(["metrics", *(f"{name}_{value:g}" if isinstance(value, (int, float)) else f"{name}_{value}"
                                   for name, value in options.items() if value is not None)])
     written = [run_dir / f"{stem}.csv", run_dir / f"{stem}.md"]
@@ -395,6 +412,8 @@ def evaluate_run(run_dir, model=None, data=None, truncation=None, selection=None
         inversion = {**TRANSFER_DEFAULTS, **recipe.evaluation.get("transfer_kwargs", {}), **transfer}
         header += (f", transfer from {inversion['restarts']} inversion restarts, the one kept by "
                    f"{inversion.get('select_by', 'reconstruction')}")
+        if transfer_refine_steps is not None:
+            header += f" refined on {transfer_refine_steps} batches of real pairs"
     if recipe.sound and stem == "metrics":
         heard = recipes.audio_listing(recipe, model, run_dir, steps // settings["steps_per_epoch"], scorers)
         atomic_write_text(run_dir / "audio_samples.csv", heard.to_csv(index=False))

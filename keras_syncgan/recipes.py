@@ -181,6 +181,14 @@ def training_dataset(recipe, data, batch_size, paired_fraction=None, seed=0, ste
     return dataset.repeat().batch(batch_size, drop_remainder=True).prefetch(tf.data.AUTOTUNE)
 
 
+def refined_synchronizer(recipe, model, data, settings, steps):
+    """`model.refined_synchronizer(batches, steps)` on the run's kind of batches: its batch size and
+    labelled fraction (`settings`, a run's config.json), fresh draws after the run's training."""
+    batches = training_dataset(recipe, data, settings["batch_size"], settings["paired_fraction"],
+                               seed=settings["seed"], steps_done=settings["steps"])
+    return model.refined_synchronizer(batches, steps=steps)
+
+
 class _ShuffledBatches(keras.utils.PyDataset):
     """Endless shuffled `(x, y)` batches, a new permutation per pass (CVAE-GAN's input without tf.data)."""
 

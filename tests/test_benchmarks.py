@@ -114,26 +114,32 @@ def test_transfer_sweep_reads_a_run_directory_writes_its_table_and_keeps_earlier
     pd.testing.assert_frame_equal(written, table, check_dtype=False)
     pd.testing.assert_frame_equal(written.iloc[:2], first.iloc[:2], check_dtype=False)
     assert set(written.select_by) == {"reconstruction"}
-    assert "| samples | seed | prior_weight | restarts | select_by | digit->fashion | fashion->digit |" in (
-        tmp_path / "transfer_inversion_run-p0.5.md").read_text()
-    # Tables written before `seed` and `select_by` were settings measured the run's seed and the best
-    # reconstruction: their rows join as such, and sweeps choosing by the synchronizer or drawing
-    # other samples add rows beside them.
-    written.drop(columns=["seed", "select_by"]).iloc[:2].to_csv(tmp_path / "transfer_inversion_run-p0.5.csv",
-                                                                index=False)
+    assert ("| samples | seed | prior_weight | restarts | select_by | refine_steps | digit->fashion | fashion->digit |"
+            in (
+        tmp_path / "transfer_inversion_run-p0.5.md").read_text())
+    # Tables written before `seed`, `select_by` and `refine_steps` were settings measured the run's seed and
+    # the best reconstruction by the model's own S: their rows join as such, and sweeps choosing by the
+    # synchronizer (refined or not) or drawing other samples add rows beside them. A refined synchronizer
+    # changes nothing for the best reconstruction, so that row is not measured again.
+    written.drop(columns=["seed", "select_by", "refine_steps"]).iloc[:2].to_csv(
+        tmp_path / "transfer_inversion_run-p0.5.csv", index=False)
     transfer.main([str(run_dir), "--prior-weights", "0", "--restarts", "2", "--select-by", "synchronizer",
-                   "reconstruction", "--samples", "8", "--output", str(tmp_path)])
+                   "reconstruction", "--refine-steps", "0", "3", "--samples", "8", "--output", str(tmp_path)])
     table = transfer.main([str(run_dir), "--prior-weights", "0", "--restarts", "2", "--samples", "8", "--seed", "5",
                            "--output", str(tmp_path)])
-    assert list(zip(table.seed, table.restarts, table.select_by))[::2] == [
-        (0, 2, "reconstruction"), (0, 2, "synchronizer"), (0, 3, "reconstruction"), (5, 2, "reconstruction")]
+    assert list(zip(table.seed, table.restarts, table.select_by, table.refine_steps))[::2] == [
+        (0, 2, "reconstruction", 0), (0, 2, "synchronizer", 0), (0, 2, "synchronizer", 3),
+        (0, 3, "reconstruction", 0), (5, 2, "reconstruction", 0)]
     assert not table.isna().any().any()
 
     capsys.readouterr()
     for option, bad, expected in (("--prior-weights", "-1", "expected numbers >= 0; received [-1.0]"),
                                   ("--restarts", "0", "expected integers >= 1; received [0]"),
                                   ("--samples", "0", "expected an integer >= 1; received 0"),
-                                  ("--select-by", "error", "invalid choice: 'error'")):
+                                  ("--select-by", "error", "invalid choice: 'error'"),
+                                  ("--refine-steps", "-1", "expected integers >= 0; received [-1]"),
+                                  ("--refine-steps", "5", "rates the restarts, so it needs --select-by synchronizer; "
+                                                          "received --select-by reconstruction")):
         with pytest.raises(SystemExit):
             transfer.main([str(run_dir), option, bad])
         assert f"argument {option}: {expected}" in capsys.readouterr().err

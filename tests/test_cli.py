@@ -182,7 +182,7 @@ def test_the_dtype_policy_reaches_the_trained_networks_only_and_defines_the_run(
     assert "argument --dtype-policy: invalid choice: 'float16'" in error
 
 
-def test_the_adversarial_synchronizer_option_reaches_the_model_and_the_run_config(tmp_path):
+def test_the_adversarial_synchronizer_option_reaches_the_model_and_the_run_config(tmp_path, capsys):
     run_dir = tmp_path / "run"
     result = _train("syncgan-mnist-fashion", run_dir, "--steps", "1", "--adversarial-synchronizer")
     assert result.model.adversarial_synchronizer is True
@@ -210,10 +210,17 @@ def test_the_adversarial_synchronizer_option_reaches_the_model_and_the_run_confi
     assert (run_dir / "metrics_restarts_4_select_by_synchronizer.md").read_text().startswith(
         "syncgan-mnist-fashion, 1 of 1 steps, transfer from 4 inversion restarts, the one kept by synchronizer "
         "(evaluated in ")
-    # Given the criterion alone, the header names the recipe's restarts (the tiny recipe's 1).
-    cli.main(["evaluate", run_dir, "--transfer-select-by", "synchronizer"])
-    assert (run_dir / "metrics_select_by_synchronizer.md").read_text().startswith(
-        "syncgan-mnist-fashion, 1 of 1 steps, transfer from 1 inversion restarts, the one kept by synchronizer ")
+    # Given the criterion alone, the header names the recipe's restarts (the tiny recipe's 1); a refined
+    # synchronizer is named too, and needs the synchronizer's criterion.
+    cli.main(["evaluate", run_dir, "--transfer-select-by", "synchronizer", "--transfer-refine-steps", "3"])
+    assert (run_dir / "metrics_select_by_synchronizer_refine_steps_3.md").read_text().startswith(
+        "syncgan-mnist-fashion, 1 of 1 steps, transfer from 1 inversion restarts, the one kept by synchronizer "
+        "refined on 3 batches of real pairs (evaluated in ")
+    for given, received in (([], "no --transfer-select-by"),
+                            (["--transfer-select-by", "reconstruction"], "--transfer-select-by reconstruction")):
+        error = _error_of(["evaluate", str(run_dir), "--transfer-refine-steps", "3", *given], capsys)
+        assert ("argument --transfer-refine-steps: rates the restarts, so it needs --transfer-select-by synchronizer; "
+                f"received {received}") in error
 
 
 def _assert_the_option_defines_the_run_and_is_checked(capsys, preset, run_dir, mismatch, option, bad_values,
@@ -343,7 +350,7 @@ def test_evaluate_reads_a_run_directory_and_writes_the_tables(tmp_path, capsys):
     assert (run_dir / "metrics_truncation_0.5.md").read_text().startswith(
         "cvaegan-fashion, 1 of 1 steps, codes truncated to |z| <= 0.5 (evaluated in ")
     for option, value in (("--synchronizer-selection", "0.5"), ("--transfer-restarts", "2"),
-                          ("--transfer-select-by", "synchronizer")):
+                          ("--transfer-select-by", "synchronizer"), ("--transfer-refine-steps", "2")):
         error = _error_of(["evaluate", str(run_dir), option, value], capsys)
         assert (f"argument {option}: applies to SyncGAN runs (a synchronizer and transfer); "
                 f"{str(run_dir)!r} holds cvaegan-fashion, a cvaegan run") in error

@@ -142,3 +142,52 @@ def test_inversion_encoder_warm_start_saves_steps_and_is_saved(trained_model, di
     trained_model.save(tmp_path / "with_encoders.keras")
     restored = keras.models.load_model(tmp_path / "with_encoders.keras")
     np.testing.assert_allclose(restored.invert(x, "digit", warm_start=True, steps=0)[1], warm_start_only, rtol=1e-4)
+
+
+def test_a_refined_synchronizer_learns_real_pairs_rates_the_restarts_and_leaves_the_model_as_it_was(
+        trained_model, digits_pairs):
+    from types import SimpleNamespace
+
+    from keras_syncgan.data import PairedBatches
+    from keras_syncgan.presets import held_out_pairs
+
+    x, y, x_test, y_test = digits_pairs
+    pairs, sync = held_out_pairs(SimpleNamespace(x_test=x_test, y_test=y_test), n=300)
+    accuracy = lambda net: np.mean((trained_model.sync_probability(pairs, synchronizer=net) > 0.5) == sync)
+    own_weights = trained_model.synchronizer.get_weights()
+    judge = trained_model.refined_synchronizer(PairedBatches(x, y, batch_size=64, seed=3), steps=300)
+    for own, kept in zip(own_weights, trained_model.synchronizer.get_weights()):
+        np.testing.assert_array_equal(own, kept)
+    assert accuracy(judge) > accuracy(trained_model.synchronizer) + 0.05, (accuracy(judge),
+                                                                           accuracy(trained_model.synchronizer))
+
+    # With select_by="synchronizer" the judge, not the model's S, rates the restarts.
+    x = x_test["digit"][:8]
+    options = dict(steps=20, learning_rate=0.05, optimizer="adam", restarts=4, seed=2)
+    samples, z, _ = trained_model.transfer(x, "digit", "rotated", select_by="synchronizer", synchronizer=judge,
+                                           **options)
+    z_all, _ = trained_model.invert(x, "digit", all_restarts=True, **options)
+    transfers = trained_model.generate(z=z_all)["rotated"]
+    tuples = {"digit": np.tile(x[..., None] / 255.0, (4, 1, 1, 1)), "rotated": transfers}
+    by_judge = trained_model.sync_probability(tuples, synchronizer=judge).reshape(4, 8).argmax(axis=0)
+    np.testing.assert_allclose(z, z_all[by_judge * 8 + np.arange(8)])
+    assert (by_judge != trained_model.sync_probability(tuples).reshape(4, 8).argmax(axis=0)).any()
+
+
+@pytest.mark.parametrize("call, match", [
+    (lambda m, b: m.refined_synchronizer(b[:2], steps=5),
+     r"`batches` must hold at least `steps` batches \(5\); it ran out after 2"),
+    (lambda m, b: m.refined_synchronizer([(b[0]["pairs"], b[0]["sync"])], steps=1),
+     r"`batches` must yield the model's training batches \{'pairs': \{modality: x\}, 'sync': labels, ...\}; "
+     "received tuple"),
+    (lambda m, b: m.refined_synchronizer(b, steps=0), "`steps`"),
+    (lambda m, b: m.transfer(b[0]["pairs"]["digit"], "digit", "rotated", synchronizer=m.synchronizer),
+     r"`synchronizer` rates the restarts with select_by='synchronizer'; received select_by='reconstruction'"),
+])
+def test_bad_refinement_arguments_raise_clear_errors(trained_model, digits_pairs, call, match):
+    from keras_syncgan.data import PairedBatches
+
+    x, y, _, _ = digits_pairs
+    batches = PairedBatches(x, y, batch_size=8, seed=0)
+    with pytest.raises(ValueError, match=match):
+        call(trained_model, [batches[i] for i in range(4)])

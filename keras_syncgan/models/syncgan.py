@@ -1,3 +1,5 @@
+import warnings
+
 import keras
 import numpy as np
 from keras import ops
@@ -325,7 +327,62 @@ class SyncGAN(GANModel):
             histories[m] = trainer.fit(samples[m], z, epochs=epochs, batch_size=batch_size, verbose=verbose)
         return histories
 
-    def transfer(self, x, source, target, select_by="reconstruction", **invert_kwargs):
+    def refined_synchronizer(self, batches, steps=12000, learning_rate=2e-4, verbose=0):
+        """A copy of the synchronizer trained on `steps` more batches of real tuples only; the model is untouched.
+
+        A judge of tuples for `transfer(..., select_by="synchronizer", synchronizer=judge)`. The
+        adversarial synchronizer (`adversarial_synchronizer=True`) also learns to call generated
+        tuples asynchronous, so it rates a real sample beside a generated one lower for looking
+        generated, not only for being of another class; trained on real tuples alone (the final
+        code's objective), the copy ranks a sample's candidate transfers by class. In the README's
+        20,000-step adversarial run, 12,000 such steps (2.5 minutes on 2 CPU cores) raised S's
+        held-out accuracy from 0.76 to 0.96 and the transfer accuracy chosen among 20 restarts
+        (see Results).
+
+        Args:
+            batches: the model's training batches (`{"pairs": {modality: x}, "sync": labels, ...}`, the
+                `real` entry unused), e.g. `paired_dataset` or `PairedBatches`: endless, or at least
+                `steps` of them. In the semi-supervised setting, the labelled fraction, as in training.
+            steps: batches to train on.
+            learning_rate: of Adam with beta1 0.5 (the synchronizer's optimizer in training).
+            verbose: `fit()`'s progress output.
+
+        Returns:
+            A `keras.Model` with the synchronizer's architecture and inputs, compiled with its optimizer.
+
+        Example:
+        >>> judge = model.refined_synchronizer(PairedBatches(x, y), steps=12000)  # doctest: +SKIP
+        >>> fashion, z, errors = model.transfer(digits, "digit", "fashion", restarts=20,  # doctest: +SKIP
+        ...                                     select_by="synchronizer", synchronizer=judge)
+        """
+        steps = check_positive_int(steps, "steps")
+        learning_rate = check_number(learning_rate, "learning_rate", "a number > 0", lambda v: v > 0)
+        judge = keras.models.clone_model(self.synchronizer)
+        judge.set_weights(self.synchronizer.get_weights())
+        judge.compile(optimizer=keras.optimizers.Adam(learning_rate, beta_1=0.5),
+                      loss=keras.losses.BinaryCrossentropy(from_logits=True))
+        drawn = []
+
+        def labelled_tuples():
+            for batch in batches:
+                if not isinstance(batch, dict) or not {"pairs", "sync"} <= set(batch):
+                    raise ValueError("`batches` must yield the model's training batches {'pairs': {modality: x}, "
+                                     f"'sync': labels, ...}}; received {describe(batch)}.")
+                check_batch("batches' pairs", batch["pairs"], self.sample_shapes)
+                drawn.append(None)
+                yield ({m: ops.convert_to_numpy(to_float_images(x)) for m, x in batch["pairs"].items()},
+                       ops.convert_to_numpy(batch["sync"]).astype("float32"))
+                if len(drawn) == steps:
+                    return
+
+        with warnings.catch_warnings():  # Keras' "ran out of data" warning: the error below says it better
+            warnings.filterwarnings("ignore", message="Your input ran out of data")
+            judge.fit(labelled_tuples(), steps_per_epoch=steps, epochs=1, verbose=verbose)
+        if len(drawn) < steps:
+            raise ValueError(f"`batches` must hold at least `steps` batches ({steps}); it ran out after {len(drawn)}.")
+        return judge
+
+    def transfer(self, x, source, target, select_by="reconstruction", synchronizer=None, **invert_kwargs):
         """Cross-modal transfer: `G_target(invert(x, source))`. Keyword arguments go to `invert`.
 
         Args:
@@ -336,6 +393,8 @@ class SyncGAN(GANModel):
                 equally well yet transfer to different classes; S, trained on real pairs, tells
                 them apart (README, Results: with 10 restarts, digit->fashion 0.80 -> 0.885 and
                 fashion->digit 0.735 -> 0.83).
+            synchronizer: with `select_by="synchronizer"`, the network that rates the tuples
+                (default: the model's own), e.g. `refined_synchronizer()`'s judge.
 
         Returns `(samples of target, z, reconstruction errors of the source)`.
 
@@ -348,6 +407,9 @@ class SyncGAN(GANModel):
         self._generator_of(target, "target")
         if select_by not in TRANSFER_SELECTIONS:
             raise ValueError(f"`select_by` must be one of {TRANSFER_SELECTIONS}; received {select_by!r}.")
+        if synchronizer is not None and select_by != "synchronizer":
+            raise ValueError(f"`synchronizer` rates the restarts with select_by='synchronizer'; received "
+                             f"select_by={select_by!r}.")
         if select_by == "reconstruction":  # `invert` keeps the best fit: generate for the kept codes only
             z, errors = self.invert(x, source, **invert_kwargs)
             return self.generate(z=z)[target], z, errors
@@ -356,7 +418,7 @@ class SyncGAN(GANModel):
         restarts = len(z) // len(x)
         real = self._samples(x, source, "x")
         samples[source] = np.tile(real, (restarts,) + (1,) * (real.ndim - 1))
-        keep = best_restarts(-self.sync_probability(samples), restarts)
+        keep = best_restarts(-self.sync_probability(samples, synchronizer=synchronizer), restarts)
         return samples[target][keep], z[keep], errors[keep]
 
     def _generator_of(self, modality, argument):
@@ -375,15 +437,19 @@ class SyncGAN(GANModel):
                              f"received shape {x.shape}.")
         return as_unit_images(x, argument)
 
-    def sync_probability(self, samples, batch_size=256):
-        """The synchronizer's P(synchronous) for tuples `{modality: x}` (uint8 or float in [0, 1])."""
+    def sync_probability(self, samples, batch_size=256, synchronizer=None):
+        """The synchronizer's P(synchronous) for tuples `{modality: x}` (uint8 or float in [0, 1]).
+
+        `synchronizer`: another network of its inputs to ask instead (e.g. `refined_synchronizer()`'s).
+        """
         check_batch("samples", samples, self.sample_shapes)
+        synchronizer = self.synchronizer if synchronizer is None else synchronizer
         samples = {m: as_unit_images(x, f"samples[{m!r}]") for m, x in samples.items()}
         n, batch_size = len(samples[self.modalities[0]]), check_positive_int(batch_size, "batch_size")
         probabilities = []
         for start in range(0, n, batch_size):
             batch = {m: keras.ops.convert_to_tensor(x[start:start + batch_size]) for m, x in samples.items()}
-            probabilities.append(keras.ops.convert_to_numpy(keras.ops.sigmoid(self.synchronizer(batch))))
+            probabilities.append(keras.ops.convert_to_numpy(keras.ops.sigmoid(synchronizer(batch))))
         return np.concatenate(probabilities)[:, 0]
 
     def most_synchronous(self, samples, n, batch_size=256):
