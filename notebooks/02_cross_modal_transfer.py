@@ -108,3 +108,20 @@ for select_by in ("reconstruction", "synchronizer"):
                                        learning_rate=0.05, seed=0)
     accuracy = metrics.transfer_accuracy(fashion_evaluator.probabilities(transferred), data.y_test["digit"][:n])
     print(f"{restarts} restarts, the one kept by {select_by}: transfer accuracy {accuracy:.3f}")
+
+# %% [markdown]
+# The judge can be better than the model's own synchronizer. `refined_synchronizer` trains a copy
+# of S on more real pairs only, leaving the model as it was. That matters most for the adversarial
+# synchronizer (`adversarial_synchronizer=True`), which also learns to call generated tuples
+# asynchronous and so rates a real sample beside a generated one partly by how generated it looks.
+# On the README's adversarial 20,000-step model, a copy refined for 12,000 steps (2.5 minutes on 2
+# CPU cores) raised S's held-out accuracy from 0.76 to 0.96 and the transfer chosen among 20
+# restarts in both directions. Here S trained on real pairs only, so the copy simply trains longer.
+
+# %%
+judge = model.refined_synchronizer(dataset.repeat(), steps=100 if QUICK else 12000)
+transferred, _, _ = model.transfer(data.x_test["digit"][:n], "digit", "fashion", restarts=restarts,
+                                   select_by="synchronizer", synchronizer=judge, steps=INVERSION_STEPS // 5,
+                                   optimizer="adam", learning_rate=0.05, seed=0)
+accuracy = metrics.transfer_accuracy(fashion_evaluator.probabilities(transferred), data.y_test["digit"][:n])
+print(f"{restarts} restarts, the one kept by the refined synchronizer: transfer accuracy {accuracy:.3f}")

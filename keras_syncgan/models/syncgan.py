@@ -377,7 +377,7 @@ class SyncGAN(GANModel):
 
         with warnings.catch_warnings():  # Keras' "ran out of data" warning: the error below says it better
             warnings.filterwarnings("ignore", message="Your input ran out of data")
-            judge.fit(labelled_tuples(), steps_per_epoch=steps, epochs=1, verbose=verbose)
+            judge.fit(labelled_tuples(), steps_per_epoch=steps, epochs=1, shuffle=False, verbose=verbose)
         if len(drawn) < steps:
             raise ValueError(f"`batches` must hold at least `steps` batches ({steps}); it ran out after {len(drawn)}.")
         return judge
