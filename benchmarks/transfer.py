@@ -48,8 +48,8 @@ def sweep(run_dir, prior_weights=(0.0, 1.0), restarts=(3,), samples=200, select_
         kept = [s for s in select_by if s == "synchronizer" or not refine]
         for weight, tries, selection in itertools.product(prior_weights, restarts, kept):
             start = time.time()
-            options = {**recipe.evaluation.get("transfer_kwargs", {}), "prior_weight": float(weight),
-                       "restarts": int(tries), "select_by": selection, **judge}
+            options = recipes.transfer_options(recipe, prior_weight=float(weight), restarts=int(tries),
+                                               select_by=selection, **judge)
             table = evaluate(model, data, scorers, metrics=("transfer_accuracy",), n=samples,
                              transfer_samples=samples, transfer_kwargs=options, seed=seed)
             seconds = time.time() - start

@@ -409,7 +409,7 @@ def evaluate_run(run_dir, model=None, data=None, truncation=None, selection=None
     if transfer:
         from keras_syncgan.evaluation import TRANSFER_DEFAULTS
 
-        inversion = {**TRANSFER_DEFAULTS, **recipe.evaluation.get("transfer_kwargs", {}), **transfer}
+        inversion = {**TRANSFER_DEFAULTS, **recipes.transfer_options(recipe, **transfer)}
         header += (f", transfer from {inversion['restarts']} inversion restarts, the one kept by "
                    f"{inversion.get('select_by', 'reconstruction')}")
         if transfer_refine_steps is not None:

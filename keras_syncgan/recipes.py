@@ -260,6 +260,12 @@ def evaluators(recipe):
     return {m: Evaluator.for_dataset(name) for m, name in recipe.evaluators.items()}
 
 
+def transfer_options(recipe, **given):
+    """`SyncGAN.transfer`'s options in the recipe's evaluation (e.g. the tiny recipe's few steps), `given` over them;
+    `keras_syncgan.evaluate`'s `TRANSFER_DEFAULTS` fill the rest."""
+    return {**recipe.evaluation.get("transfer_kwargs", {}), **given}
+
+
 def misapplied_options(recipe, **options):
     """The SyncGAN-only evaluation `options` given (not None) for a recipe of another kind, `{name: value}`:
     what `evaluate` and the command line refuse, each naming the option its own way."""
@@ -285,8 +291,7 @@ def evaluate(recipe, model, data, seed=0, scorers=None, truncation=None, selecti
                          f"is a {recipe.kind} recipe (received {name}={value!r}).")
     scorers = scorers or evaluators(recipe)
     if recipe.kind == "syncgan":
-        options = dict(recipe.evaluation)
-        options["transfer_kwargs"] = {**options.get("transfer_kwargs", {}), **(transfer_kwargs or {})}
+        options = {**recipe.evaluation, "transfer_kwargs": transfer_options(recipe, **(transfer_kwargs or {}))}
         return evaluate_syncgan(model, data, scorers, metrics=SYNCGAN_METRICS, seed=seed, truncation=truncation,
                                 selection=selection, **options)
     return evaluate_conditional(model, data, scorers, n=recipe.evaluation["n"], augmentation=recipe.augmentation,

@@ -114,9 +114,8 @@ def test_transfer_sweep_reads_a_run_directory_writes_its_table_and_keeps_earlier
     pd.testing.assert_frame_equal(written, table, check_dtype=False)
     pd.testing.assert_frame_equal(written.iloc[:2], first.iloc[:2], check_dtype=False)
     assert set(written.select_by) == {"reconstruction"}
-    assert ("| samples | seed | prior_weight | restarts | select_by | refine_steps | digit->fashion | fashion->digit |"
-            in (
-        tmp_path / "transfer_inversion_run-p0.5.md").read_text())
+    header = "| samples | seed | prior_weight | restarts | select_by | refine_steps | digit->fashion | fashion->digit |"
+    assert header in (tmp_path / "transfer_inversion_run-p0.5.md").read_text()
     # Tables written before `seed`, `select_by` and `refine_steps` were settings measured the run's seed and
     # the best reconstruction by the model's own S: their rows join as such, and sweeps choosing by the
     # synchronizer (refined or not) or drawing other samples add rows beside them. A refined synchronizer

@@ -361,25 +361,26 @@ class SyncGAN(GANModel):
         judge.set_weights(self.synchronizer.get_weights())
         judge.compile(optimizer=keras.optimizers.Adam(learning_rate, beta_1=0.5),
                       loss=keras.losses.BinaryCrossentropy(from_logits=True))
-        drawn = []
+        drawn = 0
 
         def labelled_tuples():
+            nonlocal drawn
             for batch in batches:
                 if not isinstance(batch, dict) or not {"pairs", "sync"} <= set(batch):
                     raise ValueError("`batches` must yield the model's training batches {'pairs': {modality: x}, "
                                      f"'sync': labels, ...}}; received {describe(batch)}.")
                 check_batch("batches' pairs", batch["pairs"], self.sample_shapes)
-                drawn.append(None)
+                drawn += 1
                 yield ({m: ops.convert_to_numpy(to_float_images(x)) for m, x in batch["pairs"].items()},
                        ops.convert_to_numpy(batch["sync"]).astype("float32"))
-                if len(drawn) == steps:
+                if drawn == steps:
                     return
 
         with warnings.catch_warnings():  # Keras' "ran out of data" warning: the error below says it better
             warnings.filterwarnings("ignore", message="Your input ran out of data")
             judge.fit(labelled_tuples(), steps_per_epoch=steps, epochs=1, shuffle=False, verbose=verbose)
-        if len(drawn) < steps:
-            raise ValueError(f"`batches` must hold at least `steps` batches ({steps}); it ran out after {len(drawn)}.")
+        if drawn < steps:
+            raise ValueError(f"`batches` must hold at least `steps` batches ({steps}); it ran out after {drawn}.")
         return judge
 
     def transfer(self, x, source, target, select_by="reconstruction", synchronizer=None, **invert_kwargs):
