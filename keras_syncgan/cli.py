@@ -374,10 +374,12 @@ def evaluate_run(run_dir, model=None, data=None, truncation=None, selection=None
     given = {"restarts": transfer_restarts, "select_by": transfer_select_by}
     transfer = {name: value for name, value in given.items() if value is not None}
     # Checked before loading the model, naming the flag.
-    for flag in recipes.misapplied_options(recipe, **{"--synchronizer-selection": selection,
-                                                      "--transfer-restarts": transfer_restarts,
-                                                      "--transfer-select-by": transfer_select_by,
-                                                      "--transfer-refine-steps": transfer_refine_steps}):
+    misapplied = recipes.misapplied_options(recipe, **{"--synchronizer-selection": selection,
+                                                       "--transfer-restarts": transfer_restarts,
+                                                       "--transfer-select-by": transfer_select_by,
+                                                       "--transfer-refine-steps": transfer_refine_steps})
+    if misapplied:
+        flag = next(iter(misapplied))  # the first one given
         raise SyncGANOptionError(flag, f"applies to SyncGAN runs (a synchronizer and transfer); {str(run_dir)!r} "
                                        f"holds {settings['preset']}, a {recipe.kind} run")
     if transfer_refine_steps is not None and transfer_select_by != "synchronizer":
@@ -392,7 +394,8 @@ def evaluate_run(run_dir, model=None, data=None, truncation=None, selection=None
     scorers = recipes.evaluators(recipe)  # loaded once for the metrics and the WAV listing
     judge = {}
     if transfer_refine_steps is not None:
-        judge["synchronizer"] = recipes.refined_synchronizer(recipe, model, data, settings, transfer_refine_steps)
+        judge["synchronizer"] = recipes.refined_synchronizer(recipe, model, data, settings, transfer_refine_steps,
+                                                             steps_done=steps)
     table = recipes.evaluate(recipe, model, data, seed=settings["seed"], scorers=scorers, truncation=truncation,
                              selection=selection, transfer_kwargs={**transfer, **judge} or None)
     options = {"truncation": truncation, "selection": selection, **transfer, "refine_steps": transfer_refine_steps}

@@ -181,11 +181,13 @@ def training_dataset(recipe, data, batch_size, paired_fraction=None, seed=0, ste
     return dataset.repeat().batch(batch_size, drop_remainder=True).prefetch(tf.data.AUTOTUNE)
 
 
-def refined_synchronizer(recipe, model, data, settings, steps):
+def refined_synchronizer(recipe, model, data, settings, steps, steps_done=None):
     """`model.refined_synchronizer(batches, steps)` on the run's kind of batches: its batch size and
-    labelled fraction (`settings`, a run's config.json), fresh draws after the run's training."""
+    labelled fraction (`settings`, a run's config.json), fresh draws after the `steps_done` training
+    steps behind `model` (default: the run's target, `settings["steps"]`)."""
+    steps_done = settings["steps"] if steps_done is None else steps_done
     batches = training_dataset(recipe, data, settings["batch_size"], settings["paired_fraction"],
-                               seed=settings["seed"], steps_done=settings["steps"])
+                               seed=settings["seed"], steps_done=steps_done)
     return model.refined_synchronizer(batches, steps=steps)
 
 
@@ -286,7 +288,9 @@ def evaluate(recipe, model, data, seed=0, scorers=None, truncation=None, selecti
     from keras_syncgan.evaluation import SYNCGAN_METRICS
     from keras_syncgan.evaluation import evaluate as evaluate_syncgan
 
-    for name, value in misapplied_options(recipe, selection=selection, transfer_kwargs=transfer_kwargs).items():
+    misapplied = misapplied_options(recipe, selection=selection, transfer_kwargs=transfer_kwargs)
+    if misapplied:
+        name, value = next(iter(misapplied.items()))  # the first one given
         raise ValueError(f"`{name}` applies to SyncGAN recipes (a synchronizer and transfer); {recipe.name!r} "
                          f"is a {recipe.kind} recipe (received {name}={value!r}).")
     scorers = scorers or evaluators(recipe)

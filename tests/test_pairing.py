@@ -101,6 +101,27 @@ def test_a_resumed_run_draws_the_batches_the_uninterrupted_run_would_have_on_bot
     np.testing.assert_array_equal(without_tf[0]["pairs"]["digit"], expected)
 
 
+def test_a_refined_synchronizer_trains_on_the_draws_after_the_steps_behind_the_model():
+    from keras_syncgan import recipes
+
+    recipe = recipes.get("syncgan-mnist-fashion", tiny=True)
+    data = recipe.data()
+    settings = {"batch_size": 64, "paired_fraction": 1.0, "seed": 0, "steps": 40}
+
+    class Model:  # stands in for SyncGAN: keeps the first batch it is given
+        def refined_synchronizer(self, batches, steps):
+            return next(iter(batches))["pairs"]["digit"].numpy()
+
+    def expected(steps_done):
+        return next(iter(recipes.training_dataset(recipe, data, 64, seed=0, steps_done=steps_done)))["pairs"]["digit"]
+
+    # A finished run's draws follow its target; a stopped one's follow its completed steps.
+    np.testing.assert_array_equal(recipes.refined_synchronizer(recipe, Model(), data, settings, 5), expected(40))
+    stopped = recipes.refined_synchronizer(recipe, Model(), data, settings, 5, steps_done=30)
+    np.testing.assert_array_equal(stopped, expected(30))
+    assert not np.array_equal(stopped, expected(40))
+
+
 @pytest.mark.parametrize("kwargs, argument", [
     ({"batch_size": 1}, "batch_size"),
     ({"paired_fraction": 0.0}, "paired_fraction"),
