@@ -36,6 +36,7 @@ def sweep(run_dir, prior_weights=(0.0, 1.0), restarts=(3,), samples=200, select_
     refinement) and direction: accuracy, ceiling, chance, seconds (a refinement's own not included).
     `seed` (default: the run's) draws the test samples and the inversion's starts."""
     from keras_syncgan import recipes
+    from keras_syncgan.cli import steps_behind
     from keras_syncgan.evaluation import evaluate
 
     run_dir = pathlib.Path(run_dir)
@@ -43,7 +44,9 @@ def sweep(run_dir, prior_weights=(0.0, 1.0), restarts=(3,), samples=200, select_
     seed = settings["seed"] if seed is None else int(seed)
     rows = []
     for refine in refine_steps:
-        judge = {"synchronizer": recipes.refined_synchronizer(recipe, model, data, settings, refine)} if refine else {}
+        # Trained on the draws after the model's own, as `python -m keras_syncgan evaluate` trains it.
+        judge = {"synchronizer": recipes.refined_synchronizer(recipe, model, data, settings, refine,
+                                                              steps_done=steps_behind(run_dir))} if refine else {}
         # A refined synchronizer rates restarts: it changes nothing for the lowest reconstruction error.
         kept = [s for s in select_by if s == "synchronizer" or not refine]
         for weight, tries, selection in itertools.product(prior_weights, restarts, kept):

@@ -260,6 +260,14 @@ def _completed_epochs(run_dir):
     return epochs
 
 
+def steps_behind(run_dir):
+    """The training steps behind `run_dir/model.keras`: its completed epochs' (a run still training, or
+    stopped, has fewer than configured), else (neither a backup nor a log) the steps configured."""
+    run_dir = pathlib.Path(run_dir)
+    settings = json.loads((run_dir / CONFIG_FILE).read_text())
+    return _completed_epochs(run_dir) * settings["steps_per_epoch"] or settings["steps"]
+
+
 def _write_json(path, value):
     atomic_write_text(path, json.dumps(value, indent=2) + "\n")
 
@@ -388,8 +396,7 @@ def evaluate_run(run_dir, model=None, data=None, truncation=None, selection=None
                                                             f"synchronizer; received {received}")
     model = model if model is not None else keras.models.load_model(run_dir / MODEL_FILE)
     data = data if data is not None else recipe.data()
-    # The steps behind model.keras: the last completed epoch (a run still training, or stopped, has fewer).
-    steps = _completed_epochs(run_dir) * settings["steps_per_epoch"] or settings["steps"]
+    steps = steps_behind(run_dir)
     start = time.time()
     scorers = recipes.evaluators(recipe)  # loaded once for the metrics and the WAV listing
     judge = {}

@@ -94,11 +94,14 @@ def test_pipeline_cost_alternates_both_feeds_on_one_model():
     assert result["pipeline_cost"] == pytest.approx(result["pipeline_step_ms"] / result["memory_step_ms"] - 1)
 
 
-def test_transfer_sweep_reads_a_run_directory_writes_its_table_and_keeps_earlier_settings(tmp_path, capsys):
+def test_transfer_sweep_reads_a_run_directory_writes_its_table_and_keeps_earlier_settings(tmp_path, capsys,
+                                                                                         monkeypatch):
+    import json
+
     import pandas as pd
 
     from benchmarks import transfer
-    from keras_syncgan import cli
+    from keras_syncgan import cli, recipes
 
     run_dir = tmp_path / "run-p0.5"  # a dot in the name must survive into the file names
     cli.main(["train", "syncgan-mnist-fashion", "--tiny", "--steps", "1", "--output", run_dir])
@@ -122,8 +125,16 @@ def test_transfer_sweep_reads_a_run_directory_writes_its_table_and_keeps_earlier
     # changes nothing for the best reconstruction, so that row is not measured again.
     written.drop(columns=["seed", "select_by", "refine_steps"]).iloc[:2].to_csv(
         tmp_path / "transfer_inversion_run-p0.5.csv", index=False)
+    # As for `evaluate`, the refined judge trains on the draws after the model's own steps: here a run
+    # stopped after 1 of 4 (its config.json raised to 4), not after the target.
+    config = json.loads((run_dir / "config.json").read_text())
+    (run_dir / "config.json").write_text(json.dumps({**config, "steps": 4}))
+    refined, drawn_after = recipes.refined_synchronizer, []
+    monkeypatch.setattr(recipes, "refined_synchronizer", lambda *args, steps_done=None: (
+        drawn_after.append(steps_done), refined(*args, steps_done=steps_done))[1])
     transfer.main([str(run_dir), "--prior-weights", "0", "--restarts", "2", "--select-by", "synchronizer",
                    "reconstruction", "--refine-steps", "0", "3", "--samples", "8", "--output", str(tmp_path)])
+    assert drawn_after == [1]
     table = transfer.main([str(run_dir), "--prior-weights", "0", "--restarts", "2", "--samples", "8", "--seed", "5",
                            "--output", str(tmp_path)])
     assert list(zip(table.seed, table.restarts, table.select_by, table.refine_steps))[::2] == [

@@ -365,13 +365,16 @@ def test_the_steps_behind_a_run_come_from_its_backup_else_its_log(tmp_path):
     # `evaluate` heads metrics.md with them ("PRESET, S of N steps"; see the test above).
     run_dir = tmp_path / "run"
     run_dir.mkdir()
-    assert cli._completed_epochs(run_dir) == 0  # neither: `evaluate` falls back to the configured steps
-    # A run stopped after two of three epochs, copied without its backup/: the log's rows count.
+    (run_dir / "config.json").write_text(json.dumps({"steps": 40, "steps_per_epoch": 10}))
+    assert cli._completed_epochs(run_dir) == 0
+    assert cli.steps_behind(run_dir) == 40  # neither: the configured steps
+    # A run stopped after two of four epochs, copied without its backup/: the log's rows count.
     (run_dir / "training_log.csv").write_text("epoch,g_loss\n0,1.5\n1,1.2\n")
-    assert cli._completed_epochs(run_dir) == 2
+    assert (cli._completed_epochs(run_dir), cli.steps_behind(run_dir)) == (2, 20)
     (run_dir / "backup").mkdir()
     (run_dir / "backup" / "training_metadata.json").write_text(json.dumps({"epoch": 3, "weights": "w.h5"}))
-    assert cli._completed_epochs(run_dir) == 3  # the backup, which BackupAndRestore writes before the log
+    # The backup, which BackupAndRestore writes before the log.
+    assert (cli._completed_epochs(run_dir), cli.steps_behind(run_dir)) == (3, 30)
 
 
 def test_evaluate_blames_a_missing_dataset_on_the_data_not_on_run_dir(tmp_path, monkeypatch):
