@@ -181,11 +181,10 @@ def training_dataset(recipe, data, batch_size, paired_fraction=None, seed=0, ste
     return dataset.repeat().batch(batch_size, drop_remainder=True).prefetch(tf.data.AUTOTUNE)
 
 
-def refined_synchronizer(recipe, model, data, settings, steps, steps_done=None):
+def refined_synchronizer(recipe, model, data, settings, steps, *, steps_done):
     """`model.refined_synchronizer(batches, steps)` on the run's kind of batches: its batch size and
     labelled fraction (`settings`, a run's config.json), fresh draws after the `steps_done` training
-    steps behind `model` (default: the run's target, `settings["steps"]`)."""
-    steps_done = settings["steps"] if steps_done is None else steps_done
+    steps behind `model` (`cli.steps_behind`: a stopped run's are fewer than its target)."""
     batches = training_dataset(recipe, data, settings["batch_size"], settings["paired_fraction"],
                                seed=settings["seed"], steps_done=steps_done)
     return model.refined_synchronizer(batches, steps=steps)

@@ -130,7 +130,7 @@ def test_transfer_sweep_reads_a_run_directory_writes_its_table_and_keeps_earlier
     config = json.loads((run_dir / "config.json").read_text())
     (run_dir / "config.json").write_text(json.dumps({**config, "steps": 4}))
     refined, drawn_after = recipes.refined_synchronizer, []
-    monkeypatch.setattr(recipes, "refined_synchronizer", lambda *args, steps_done=None: (
+    monkeypatch.setattr(recipes, "refined_synchronizer", lambda *args, steps_done: (
         drawn_after.append(steps_done), refined(*args, steps_done=steps_done))[1])
     transfer.main([str(run_dir), "--prior-weights", "0", "--restarts", "2", "--select-by", "synchronizer",
                    "reconstruction", "--refine-steps", "0", "3", "--samples", "8", "--output", str(tmp_path)])
