@@ -115,7 +115,7 @@ def test_a_refined_synchronizer_trains_on_the_draws_after_the_steps_behind_the_m
     def expected(steps_done):
         return next(iter(recipes.training_dataset(recipe, data, 64, seed=0, steps_done=steps_done)))["pairs"]["digit"]
 
-    # A finished run's draws follow its target; a stopped one's follow its completed steps.
+    # The draws follow `steps_done`, not the target in `settings`: 40 for a finished run, 30 for a stopped one.
     finished = recipes.refined_synchronizer(recipe, Model(), data, settings, 5, steps_done=40)
     np.testing.assert_array_equal(finished, expected(40))
     stopped = recipes.refined_synchronizer(recipe, Model(), data, settings, 5, steps_done=30)
