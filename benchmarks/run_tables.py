@@ -47,7 +47,8 @@ def merge_into(table, csv_path, settings, order, defaults=None):
     `{column: value}` fills setting columns that tables written before them lack."""
     csv_path = pathlib.Path(csv_path)
     if csv_path.exists():
-        earlier = pd.read_csv(csv_path)
+        # round_trip: pandas' default parser can move a float by one ulp, which rewrote earlier rows.
+        earlier = pd.read_csv(csv_path, float_precision="round_trip")
         earlier = earlier.assign(**{k: v for k, v in (defaults or {}).items() if k not in earlier})
         replaced = earlier.set_index(settings).index.isin(table.set_index(settings).index)
         columns = [*table.columns, *(c for c in earlier if c not in table)]  # this sweep's order first

@@ -233,3 +233,16 @@ def _check_the_sampling_sweep(run_dir, evaluated, tmp_path, capsys):
         with pytest.raises(SystemExit):
             sampling.main([str(run_dir), option, bad])
         assert f"argument {option}: expected {expected}; received '{bad}'" in capsys.readouterr().err
+
+
+def test_merging_a_sweep_leaves_the_earlier_rows_byte_for_byte(tmp_path):
+    import pandas as pd
+
+    from benchmarks.run_tables import merge_into
+
+    # 0.9833333333333333 is one that pandas' default CSV parser reads one ulp low.
+    path = tmp_path / "table.csv"
+    path.write_text("seed,ceiling\n0,0.9833333333333333\n1,0.9833333333333332\n")
+    merge_into(pd.DataFrame({"seed": [2], "ceiling": [0.5]}), path, settings=["seed"], order=["seed"])
+    assert path.read_text().splitlines() == ["seed,ceiling", "0,0.9833333333333333", "1,0.9833333333333332",
+                                             "2,0.5"]
