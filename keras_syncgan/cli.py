@@ -3,6 +3,7 @@
     python -m keras_syncgan train PRESET [--steps N | --epochs N] [--steps-per-epoch N] [--batch-size N]
                                          [--width cpu|authors] [--paired-fraction F] [--adversarial-synchronizer]
                                          [--sync-weight W] [--synchronizer-learning-rate LR] [--diversity-weight W]
+                                         [--synchronizer-translation PIXELS]
                                          [--dtype-policy float32|mixed_bfloat16|mixed_float16] [--ema-decay D]
                                          [--seed S] [--output DIR]
     python -m keras_syncgan evaluate RUN_DIR [--truncation T] [--synchronizer-selection F]
@@ -40,19 +41,19 @@ MODEL_FILE = "model.keras"
 LOG_FILE = "training_log.csv"  # one row per epoch, under a header (CSVLogger)
 # Arguments that define what a run directory's model is: a resumed run must repeat them.
 RUN_DEFINING = ("preset", "tiny", "width", "batch_size", "paired_fraction", "adversarial_synchronizer",
-                "sync_weight", "synchronizer_learning_rate", "diversity_weight", "dtype_policy", "ema_decay", "seed",
-                "steps_per_epoch")
+                "sync_weight", "synchronizer_learning_rate", "diversity_weight", "synchronizer_translation", "dtype_policy",
+                "ema_decay", "seed", "steps_per_epoch")
 # What a run directory written before a defining argument existed had instead.
 RUN_DEFAULTS = {"adversarial_synchronizer": False, "sync_weight": 1.0, "synchronizer_learning_rate": None,
-                "diversity_weight": 0.0, "dtype_policy": "float32", "ema_decay": None}
+                "diversity_weight": 0.0, "synchronizer_translation": 0, "dtype_policy": "float32", "ema_decay": None}
 # Run arguments that are model constructor options; passed only when not the default, so that a
 # preset's model never receives an option of another model kind (CVAE-GAN has no synchronizer).
-MODEL_OPTIONS = ("adversarial_synchronizer", "sync_weight", "diversity_weight", "ema_decay")
+MODEL_OPTIONS = ("adversarial_synchronizer", "sync_weight", "diversity_weight", "synchronizer_translation", "ema_decay")
 # Train arguments that only SyncGAN presets take, with their parser defaults (given otherwise: an error).
 SYNCGAN_OPTIONS = {"paired_fraction": None,
                    **{key: RUN_DEFAULTS[key]
                       for key in ("adversarial_synchronizer", "sync_weight", "synchronizer_learning_rate",
-                                  "diversity_weight")}}
+                                  "diversity_weight", "synchronizer_translation")}}
 DTYPE_POLICIES = ("float32", "mixed_bfloat16", "mixed_float16")
 STEPS_PER_EPOCH = 250
 
@@ -118,6 +119,10 @@ def build_parser():
                        default=RUN_DEFAULTS["diversity_weight"],
                        help="SyncGAN: weight of a mode-seeking term (MSGAN) in the generators' loss, against "
                        "mode collapse (default: none, the authors' loss)")
+    train.add_argument("--synchronizer-translation", type=_number(int, 1, name="pixels"),
+                       default=RUN_DEFAULTS["synchronizer_translation"],
+                       help="SyncGAN: shift every tuple the synchronizer sees in training by up to this many "
+                       "pixels (DiffAugment's translation; for few pair labels; default: none, the authors')")
     train.add_argument("--dtype-policy", choices=DTYPE_POLICIES, default="float32",
                        help="the networks' Keras dtype policy: mixed_bfloat16 computes in bfloat16 (fast on "
                        "CPUs with AMX or AVX-512 BF16, and on GPUs); weights, outputs and losses stay float32")
@@ -226,7 +231,7 @@ def settings_of(args, recipe):
         "paired_fraction": (args.paired_fraction or recipe.paired_fraction) if recipe.kind == "syncgan" else None,
         "adversarial_synchronizer": bool(args.adversarial_synchronizer), "sync_weight": args.sync_weight,
         "synchronizer_learning_rate": args.synchronizer_learning_rate, "diversity_weight": args.diversity_weight,
-        "dtype_policy": args.dtype_policy,
+        "synchronizer_translation": args.synchronizer_translation, "dtype_policy": args.dtype_policy,
         "ema_decay": args.ema_decay, "seed": args.seed, "epochs": epochs, "steps_per_epoch": steps_per_epoch,
         "steps": epochs * steps_per_epoch, "output": str(output),
     }

@@ -94,16 +94,18 @@ def test_a_keras_file_saved_on_tensorflow_loads_on_jax_with_optimizer_state(tmp_
 JAX_SELECTION = ("(each_update and not classifier) or save_load or config_and or generate or bad_training "
                  "or adversarial_synchronizer or generator_ema or quadratic or inverting_generated "
                  "or authors_procedure or bad_inversion or feature_centres or inference_rejects "
-                 "or constructor_checks or float16 or diversity_weight or mode_seeking")
+                 "or constructor_checks or float16 or diversity_weight or mode_seeking or synchronizer_translation "
+                 "or translate_")
 
 
 def test_model_logic_tests_also_pass_on_jax():
     """SyncGAN and CVAE-GAN routing, save/resume, config, generation, the adversarial synchronizer,
-    the mode-seeking term, EMA, inversion, feature centres, float16 loss scaling and bad-input tests, run on JAX."""
+    the mode-seeking term, the synchronizer's translation, EMA, inversion, feature centres, float16 loss
+    scaling and bad-input tests, run on JAX."""
     env = {**os.environ, "KERAS_BACKEND": "jax", "JAX_PLATFORMS": "cpu", "TF_CPP_MIN_LOG_LEVEL": "3"}
     command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-k", JAX_SELECTION,
                *(str(HERE / name) for name in ("test_syncgan.py", "test_transfer.py", "test_cvaegan.py",
-                                               "test_reliability.py"))]
+                                               "test_reliability.py", "test_augment.py"))]
     result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=1200, cwd=HERE.parent)
     summary = result.stdout.strip().splitlines()[-1]
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]

@@ -149,13 +149,14 @@ def test_a_run_directory_from_before_the_model_and_dtype_options_resumes(tmp_pat
     _train("syncgan-mnist-fashion", run_dir, "--steps", "1")
     config = json.loads((run_dir / "config.json").read_text())
     for key in ("adversarial_synchronizer", "sync_weight", "synchronizer_learning_rate", "diversity_weight",
-                "dtype_policy", "ema_decay"):
+                "synchronizer_translation", "dtype_policy", "ema_decay"):
         del config[key]  # as earlier versions wrote
     (run_dir / "config.json").write_text(json.dumps(config))
     resumed = _train("syncgan-mnist-fashion", run_dir, "--steps", "2")
     assert resumed.initial_epoch == 1 and resumed.model.adversarial_synchronizer is False
     assert resumed.model.dtype_policy.name == "float32" and resumed.model.ema_decay is None
     assert resumed.model.sync_weight == 1.0 and resumed.model.diversity_weight == 0.0
+    assert resumed.model.synchronizer_translation == 0
     assert float(resumed.model.optimizers["synchronizer"].learning_rate) == pytest.approx(2e-4)
 
 
@@ -231,6 +232,22 @@ def _assert_the_option_defines_the_run_and_is_checked(capsys, preset, run_dir, m
     for bad in bad_values:
         error = _error_of(["train", preset, option, bad], capsys)
         assert f"argument {option}: expected {expected}; received '{bad}'" in error
+
+
+def test_synchronizer_translation_reaches_the_model_defines_the_run_and_checks_its_value(tmp_path, capsys):
+    import keras
+
+    run_dir = tmp_path / "run"
+    result = _train("syncgan-mnist-fashion", run_dir, "--steps", "1", "--synchronizer-translation", "2")
+    assert json.loads((run_dir / "config.json").read_text())["synchronizer_translation"] == 2
+    assert result.model.synchronizer_translation == 2
+    assert keras.models.load_model(run_dir / "model.keras").synchronizer_translation == 2
+    _assert_the_option_defines_the_run_and_is_checked(
+        capsys, "syncgan-mnist-fashion", run_dir, "synchronizer_translation=2; this command has "
+        "synchronizer_translation=0", "--synchronizer-translation", ("0", "-1", "1.5", "x"), "an integer >= 1")
+    error = _error_of(["train", "cvaegan-fashion", "--synchronizer-translation", "2"], capsys)
+    assert ("argument --synchronizer-translation: applies to SyncGAN presets only; cvaegan-fashion is a cvaegan "
+            "preset") in error
 
 
 GENERATOR_LOSS_WEIGHT_DEFAULTS = {"sync_weight": 1.0, "diversity_weight": 0.0}

@@ -94,10 +94,48 @@ def test_save_load_restores_every_network_and_optimizer_and_resumes_identically(
 
 
 def test_config_and_keras_file_round_trip():
-    model = small_syncgan(sync_weight=2.5, adversarial_synchronizer=True, diversity_weight=0.5)
+    model = small_syncgan(sync_weight=2.5, adversarial_synchronizer=True, diversity_weight=0.5,
+                          synchronizer_translation=2)
     restored = run_serialization_test(model, np.random.default_rng(0).normal(size=(4, 16)).astype("float32"))
     assert restored.sync_weight == 2.5 and restored.modalities == model.modalities
     assert restored.adversarial_synchronizer is True and restored.diversity_weight == 0.5
+    assert restored.synchronizer_translation == 2
+
+
+def test_synchronizer_translation_shifts_every_sample_s_trains_on_and_checks_its_value(digits_pairs):
+    from test_augment import _shifted
+
+    x, y, _, _ = digits_pairs
+    pairs = {m: v.astype("float32") / 255.0 for m, v in _batch(x, y)["pairs"].items()}
+    model = small_syncgan(synchronizer_translation=1)
+    assert small_syncgan().synchronizer_view(pairs) is pairs  # off by default: the authors' algorithm
+    seen = {m: keras.ops.convert_to_numpy(v) for m, v in model.synchronizer_view(pairs).items()}
+    shifts = []
+    for m in model.modalities:
+        for original, view in zip(pairs[m], seen[m]):
+            # Each sample is its original moved by its own shift in [-1, 1]^2 (and some do move).
+            matches = [(dy, dx) for dy in (-1, 0, 1) for dx in (-1, 0, 1)
+                       if np.array_equal(view, _shifted(original, dy, dx))]
+            assert matches, f"a {m} sample is not a shift of its original by at most 1 pixel"
+            shifts.append(matches[0])
+    assert len(set(shifts)) > 3, shifts
+    # Training with it runs every update (the generators' through the shift) and logs finite values.
+    model.compile()
+    logs = [model.train_on_batch(_batch(x, y, seed=step), return_dict=True) for step in range(3)]
+    assert all(np.isfinite(value) for log in logs for value in log.values())
+    for bad in (-1, 1.5, True):
+        with pytest.raises(ValueError, match=rf"`synchronizer_translation` must be an integer >= 0; "
+                                             rf"received synchronizer_translation={bad!r}"):
+            small_syncgan(synchronizer_translation=bad)
+    # Whole-pixel shifts need a frame: samples without (height, width, channels) axes are refused.
+    def flat(name, inputs, units):
+        x = keras.Input((inputs,))
+        return keras.Model(x, keras.layers.Dense(units)(x), name=name)
+
+    with pytest.raises(ValueError, match=r"`synchronizer_translation` shifts samples of shape \(height, width, "
+                                         r"channels\); 'a' samples have shape \(8,\)"):
+        SyncGAN(generators={m: flat(f"g_{m}", 16, 8) for m in "ab"}, discriminators={m: flat(f"d_{m}", 8, 1) for m in "ab"},
+                synchronizer=None, latent_dim=16, synchronizer_translation=1)
 
 
 def test_mode_seeking_loss_follows_msgan_and_grows_as_samples_collapse():

@@ -246,9 +246,13 @@ class GANModel(keras.Model):
         shared seed and keeps the slice of its replica id: replicas get different z, and an
         R-replica step sees the same codes as the 1-replica step on the same global batch.
         """
-        replicas, replica_id = _replica()
-        z = latent_codes((n * replicas, self.latent_dim), truncation, seed=self.seed_generator)
-        return z if replicas == 1 else ops.slice(z, (replica_id * n, 0), (n, self.latent_dim))
+        return _share_of_replica(n, lambda total: latent_codes((total, self.latent_dim), truncation,
+                                                               seed=self.seed_generator))
+
+    def random_integers(self, n, width, low, high):
+        """Integers `(n, width)` uniform in [low, high) from the model's seeded generator (per replica as `noise`)."""
+        return _share_of_replica(n, lambda total: keras.random.randint((total, width), low, high, dtype="int32",
+                                                                       seed=self.seed_generator))
 
     # ----------------------------------------------------------------- one update, per backend
     def record(self, name, forward_fn):
@@ -330,6 +334,13 @@ def _save_atomically(save, filepath, overwrite, **kwargs):
     if not overwrite and os.path.exists(filepath):
         raise FileExistsError(f"`filepath` {str(filepath)!r} exists and `overwrite=False`.")
     return atomic_write(filepath, lambda tmp: save(tmp, overwrite=True, **kwargs))
+
+
+def _share_of_replica(n, draw):
+    """`draw(total)` makes `total` rows; returns the `n` rows of this replica, all of them outside `tf.distribute`."""
+    replicas, replica_id = _replica()
+    values = draw(n * replicas)
+    return values if replicas == 1 else ops.slice(values, (replica_id * n, 0), (n, ops.shape(values)[1]))
 
 
 def _replica():
