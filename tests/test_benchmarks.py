@@ -246,3 +246,32 @@ def test_merging_a_sweep_leaves_the_earlier_rows_byte_for_byte(tmp_path):
     merge_into(pd.DataFrame({"seed": [2], "ceiling": [0.5]}), path, settings=["seed"], order=["seed"])
     assert path.read_text().splitlines() == ["seed,ceiling", "0,0.9833333333333333", "1,0.9833333333333332",
                                              "2,0.5"]
+
+
+def test_synchronizer_translation_sweep_trains_s_alone_scores_it_and_keeps_earlier_rows(tmp_path, capsys):
+    import pandas as pd
+
+    from benchmarks import synchronizer_translation as sweep
+
+    common = ["--tiny", "--paired-fraction", "0.5", "--steps", "30", "--checkpoints", "3", "--output", str(tmp_path)]
+    first = sweep.main([*common, "--translations", "0", "1"])
+    assert list(zip(first.translation, first.step)) == [(0, 10), (0, 20), (0, 30), (1, 10), (1, 20), (1, 30)]
+    assert first.heldout_accuracy.between(0, 1).all() and first.heldout_auc.between(0, 1).all()
+    assert (first.train_loss > 0).all()
+    scores = ["train_loss", "heldout_accuracy", "heldout_auc"]
+    # S saw shifted tuples with translation 1, so it learnt something else than without.
+    assert not first[first.translation == 1][scores].reset_index(drop=True).equals(
+        first[first.translation == 0][scores].reset_index(drop=True))
+    # Seeded: measured again, translation 0 gives the same numbers; the other translation's rows stay.
+    again = sweep.main([*common, "--translations", "0"])
+    written = pd.read_csv(tmp_path / "synchronizer_translation.csv")
+    assert len(written) == 6 and list(again.translation) == [0, 0, 0, 1, 1, 1]
+    pd.testing.assert_frame_equal(again[scores], first[scores], check_exact=False, rtol=1e-6)
+    assert "| translation | step |" in (tmp_path / "synchronizer_translation.md").read_text()
+
+    capsys.readouterr()
+    for option, bad, expected in (("--translations", "1 1", "distinct integers >= 0; received [1, 1]"),
+                                  ("--paired-fraction", "0", "a fraction in (0, 1]; received 0.0")):
+        with pytest.raises(SystemExit):
+            sweep.main([option, *bad.split()])
+        assert f"argument {option}: expected {expected}" in capsys.readouterr().err
