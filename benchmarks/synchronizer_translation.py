@@ -37,7 +37,6 @@ def sweep(preset="syncgan-mnist-fashion-semi", paired_fraction=0.01, translation
     from sklearn.metrics import roc_auc_score
 
     from keras_syncgan import recipes
-    from keras_syncgan.losses import bce_with_logits
     from keras_syncgan.models.base import to_float_images
     from keras_syncgan.presets import held_out_pairs
 
@@ -53,8 +52,7 @@ def sweep(preset="syncgan-mnist-fashion-semi", paired_fraction=0.01, translation
 
         @tf.function
         def train_step(tuples, sync):
-            loss, _ = model.update("synchronizer", lambda: (bce_with_logits(
-                model.synchronizer(model.synchronizer_view(tuples), training=True), sync), None))
+            loss, _ = model.update("synchronizer", lambda: model.labelled_tuples_loss(tuples, sync))
             return loss
 
         batches = recipes.training_dataset(recipe, data, recipe.batch_size, paired_fraction, seed=seed)

@@ -173,8 +173,7 @@ class SyncGAN(GANModel):
         # 2. Synchronizer: real synchronous (1) vs asynchronous (0) tuples; in the adversarial
         # variant also generated shared-z tuples (0).
         def synchronizer_loss():
-            logits = self.synchronizer(self.synchronizer_view(pairs), training=True)
-            loss = bce_with_logits(logits, sync)
+            loss, logits = self.labelled_tuples_loss(pairs, sync)
             if self.adversarial_synchronizer:
                 shared = {m: ops.stop_gradient(fakes[m][:n // 2]) for m in self.modalities}
                 loss = loss + bce_with_logits(self.synchronizer(self.synchronizer_view(shared), training=True), 0.0)
@@ -202,6 +201,12 @@ class SyncGAN(GANModel):
         self.update_ema()
         return self.log(**d_losses, s_loss=s_loss, s_accuracy=binary_accuracy(s_logits, sync), g_loss=g_loss,
                         g_adversarial_loss=g_adversarial, g_sync_loss=g_sync, g_diversity_loss=g_diversity)
+
+    def labelled_tuples_loss(self, pairs, sync):
+        """S's loss on real tuples labelled synchronous (1) / asynchronous (0), as seen in training:
+        `(loss, logits)`. The whole S step without `adversarial_synchronizer`."""
+        logits = self.synchronizer(self.synchronizer_view(pairs), training=True)
+        return bce_with_logits(logits, sync), logits
 
     def synchronizer_view(self, tuples):
         """The tuples as S sees them in training: shifted by `synchronizer_translation` (if set)."""
