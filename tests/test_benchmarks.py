@@ -275,3 +275,64 @@ def test_synchronizer_translation_sweep_trains_s_alone_scores_it_and_keeps_earli
         with pytest.raises(SystemExit):
             sweep.main([option, *bad.split()])
         assert f"argument {option}: expected {expected}" in capsys.readouterr().err
+
+
+def _fake_run(path, seed, sync_rate, chance, **settings):
+    """A run directory as `train` leaves it, as far as `benchmarks.seeds` reads it."""
+    import json
+
+    path.mkdir()
+    config = {"preset": "syncgan-mnist-fashion-semi", "paired_fraction": 0.01, "seed": seed, "output": str(path),
+              "command": f"python -m keras_syncgan train ... --seed {seed}", **settings}
+    (path / "config.json").write_text(json.dumps(config))
+    (path / "metrics.csv").write_text("metric,modality,value,std,baseline,chance\n"
+                                      f"sync_rate,digit+fashion,{sync_rate},,0.9,{chance}\n"
+                                      f"fd,digit,{10 * seed + 5},,2.5,\n")
+    return path
+
+
+def test_seed_comparison_lines_up_the_runs_and_their_selections(tmp_path, capsys):
+    import pandas as pd
+
+    from benchmarks import seeds
+
+    runs = [_fake_run(tmp_path / f"run-seed{seed}", seed, rate, chance)
+            for seed, rate, chance in ((0, 0.8, 0.15), (1, 0.7, 0.1), (2, 0.9, 0.2))]
+    for run, top in zip(runs, (0.96, 0.9, 0.93)):
+        pd.DataFrame({"truncation": [math.inf, math.inf, 2.0], "selection": [0.25, 0.5, 1.0],
+                      "metric": "sync_rate", "modality": "digit+fashion", "value": [top, 0.5, 0.4],
+                      "std": math.nan, "baseline": 0.9, "chance": [0.3, 0.2, 0.1], "seconds": 1.0}
+                     ).to_csv(tmp_path / f"sampling_{run.name}.csv", index=False)
+    long = seeds.main([*map(str, runs), "--selection", "0.25", "--output", str(tmp_path)])
+    assert len(long) == 3 * 5 and set(long.seed) == {0, 1, 2}
+    table = seeds.wide(long).set_index(["sampling", "metric"])
+    assert list(table.index) == [("evaluation", "sync_rate"), ("evaluation", "sync_rate chance"),
+                                 ("evaluation", "fd"), ("S's top 0.25", "sync_rate"),
+                                 ("S's top 0.25", "sync_rate chance")]
+    assert list(table.loc[("evaluation", "sync_rate"), ["seed 0", "seed 1", "seed 2"]]) == [0.8, 0.7, 0.9]
+    assert table.loc[("evaluation", "sync_rate"), ["mean", "min", "max", "baseline"]].tolist() == pytest.approx(
+        [0.8, 0.7, 0.9, 0.9])
+    assert table.loc[("evaluation", "fd"), "mean"] == pytest.approx(15)
+    # S's top quarter, not the other selection or the truncation.
+    assert table.loc[("S's top 0.25", "sync_rate"), "mean"] == pytest.approx(0.93)
+    assert table.loc[("S's top 0.25", "sync_rate chance"), "max"] == pytest.approx(0.3)
+    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "seeds_run-seed0.csv"), long, check_dtype=False)
+    assert "| sampling | metric | modality | seed 0 | seed 1 | seed 2 | mean | min | max | baseline |" in (
+        tmp_path / "seeds_run-seed0.md").read_text()
+
+    measured = r"must be a fraction sampling_run-seed0.csv scored \(\[0.25, 0.5\]\); received 0.1"
+    with pytest.raises(ValueError, match=measured):
+        seeds.gather(runs, selection=0.1, results=tmp_path)
+    with pytest.raises(FileNotFoundError, match="run `python -m benchmarks.sampling"):
+        seeds.gather(runs, selection=0.25, results=tmp_path / "elsewhere")
+    other = _fake_run(tmp_path / "other", 3, 0.5, 0.1, paired_fraction=0.1)
+    with pytest.raises(ValueError, match="differ only in seed, output; .*other differs from .* in paired_fraction"):
+        seeds.gather([runs[0], other])
+    with pytest.raises(ValueError, match=r"must hold distinct seeds; received \[0, 0\]"):
+        seeds.gather([runs[0], runs[0]])
+    with pytest.raises(ValueError, match="at least two runs; received 1"):
+        seeds.gather(runs[:1])
+    capsys.readouterr()
+    with pytest.raises(SystemExit):
+        seeds.main([str(runs[0]), str(runs[1]), "--selection", "2"])
+    assert "argument --selection: expected a number in (0, 1.0]; received '2'" in capsys.readouterr().err
