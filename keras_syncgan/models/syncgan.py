@@ -75,9 +75,9 @@ class SyncGAN(GANModel):
             t = 2 held off the generators' collapse (at 8,000 steps FD 20 / 20 against 65 / 34,
             digit recall 0.51 against 0.15) while the sync rate rose more slowly (0.58 against
             0.74), reaching a float32 run without it by 20,000 steps (0.76 against 0.78, the same
-            corrected for chance) with a third of its FD; t = 1 sits between the two (0.83 at
-            20,000 steps, 0.80 corrected for chance, level with the best 1 % run, and S's top quarter
-            0.96 with no more crowding than a plain draw; README, Results). Samples must be
+            corrected for chance) with a third of its FD; t = 1 sits between the two (0.79-0.84 at
+            20,000 steps over three seeds, level with the best 1 % run, and S's top quarter 0.90-0.96,
+            above the 1 % goal on each seed; README, Results). Samples must be
             `(height, width, channels)`. Inference (`sync_probability`, `transfer`) sees the
             samples as they are.
         seed: seed of the model's noise.
